@@ -1,0 +1,217 @@
+"""The pytest plugin behind ``pytest conformance``: options, the target server, results.
+
+Loaded from the repository's root ``conftest.py``, so ``pytest --help`` lists the options. The plugin
+only starts a server when a conformance case asks for the ``target`` fixture.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from streamspec import registry
+from streamspec.launch import ROOT, ServerError
+
+from . import expectations, results
+from .cases import case_info
+from .target import ServerManager
+
+_MANAGER = pytest.StashKey[ServerManager]()
+_FIGURES = pytest.StashKey[dict]()
+_RESULTS = pytest.StashKey[list]()
+_META = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("streamspec", "streamspec conformance")
+    group.addoption("--adapter", default="reference",
+                    help="adapter to test: reference (default), aiohttp, sanic, socketify, nexios, any "
+                         "installed third-party adapter, or external (with --base-url)")
+    group.addoption("--server", default=None,
+                    help="server to run the adapter under (reference: uvicorn, hypercorn, granian)")
+    group.addoption("--base-url", default=None,
+                    help="with --adapter=external: URL of a running server that serves the contract")
+    group.addoption("--results", default=None,
+                    help="results JSON path (default reports/runs/<adapter>-<server>.json)")
+    group.addoption("--ignore-expectations", action="store_true",
+                    help="ignore the adapter's expected failures: every failure fails the run")
+    group.addoption("--port", type=int, default=None, help="port for the server (default: a free one)")
+    group.addoption("--app", default=None,
+                    help="reference only: serve another ASGI app (module:attr); tests/ use it for "
+                         "broken variants")
+    group.addoption("--server-arg", action="append", default=[],
+                    help="extra argument for the server command (repeatable)")
+
+
+def _usage(message: str) -> pytest.UsageError:
+    return pytest.UsageError(message)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "streamspec(id, level, source, requires): a conformance case")
+    name = config.getoption("adapter")
+    base_url = config.getoption("base_url")
+    if name == registry.EXTERNAL:
+        if not base_url:
+            raise _usage("--adapter=external needs --base-url=http://host:port of a running server")
+        adapter, server = None, config.getoption("server") or "external"
+    else:
+        if base_url:
+            raise _usage("--base-url only goes with --adapter=external")
+        try:
+            adapter = registry.get(name)
+        except registry.UnknownAdapter as exc:
+            raise _usage(str(exc)) from None
+        server = config.getoption("server") or adapter.default_server
+        if server not in adapter.servers:
+            raise _usage(f"unknown server {server!r} for adapter {name}; valid servers: "
+                         f"{', '.join(adapter.servers)}")
+        missing = adapter.missing_modules()
+        if missing:
+            hint = f"pip install -e '.[{adapter.extra}]'" if adapter.extra else "install it"
+            raise _usage(f"adapter {name} needs {', '.join(missing)}, which is not installed: {hint}")
+        if config.getoption("app") and not adapter.accepts_app:
+            raise _usage(f"--app only works with the reference adapter, not {name}")
+    config.stash[_MANAGER] = ServerManager(adapter, name, server, base_url, config.getoption("port"),
+                                           config.getoption("app"), tuple(config.getoption("server_arg")))
+    config.stash[_RESULTS] = []
+    config.stash[_META] = {
+        "adapter": name,
+        "server": server,
+        "app": config.getoption("app"),
+        "server_args": config.getoption("server_arg"),
+        "strict": bool(config.getoption("ignore_expectations")),
+        "versions": adapter.versions(server) if adapter else {},
+        "idiom": adapter.idiom if adapter else "",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "t0": time.monotonic(),
+    }
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    manager = config.stash[_MANAGER]
+    expected = {} if config.getoption("ignore_expectations") or manager.adapter is None else \
+        expectations.load(manager.adapter.expectations, manager.server)
+    for item in items:
+        info = case_info(item)
+        if info is None:
+            continue
+        exp = expected.get(info["id"])
+        if exp is not None:
+            item.add_marker(pytest.mark.xfail(reason=f"expected failure: {exp.reason}", strict=True))
+        item.stash[_FIGURES] = {}
+
+
+def _lacked(manager: ServerManager, requires) -> str | None:
+    if manager.adapter is None:  # external: nothing local to observe
+        if "local-process" in requires:
+            return "local-process: the server was not started by the suite (--adapter=external)"
+        return None
+    return manager.adapter.lacks_any(requires)
+
+
+@pytest.fixture
+def target(request):
+    """The running server under test (started once per run, restarted if it died)."""
+    manager = request.config.stash[_MANAGER]
+    info = case_info(request.node) or {}
+    reason = _lacked(manager, info.get("requires", ()))
+    if reason:
+        pytest.skip(f"unsupported: {reason}")
+    first = manager.starts == 0 and manager.target is None
+    try:
+        tgt = manager.ensure()
+    except ServerError as exc:
+        if first:
+            pytest.exit(f"streamspec: {exc}", returncode=3)
+        raise
+    yield tgt
+    died = manager.died()
+    tgt.forget_connections()
+    if died:
+        pytest.fail(died, pytrace=False)
+
+
+@pytest.fixture
+def figures(request) -> dict:
+    """Measured figures of this case; they go into the results file whatever the outcome."""
+    return request.node.stash.setdefault(_FIGURES, {})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Capture wire traces before the target fixture forgets the connections.
+    if call.when == "call" and call.excinfo is not None and "target" in item.funcargs:
+        item.stash[_TRACE] = item.funcargs["target"].traces()
+    outcome = yield
+    report = outcome.get_result()
+    info = case_info(item)
+    if info is None:
+        return
+    entry = item.stash.get(_ENTRY, None)
+    if entry is None:
+        entry = {"id": info["id"], "level": info["level"], "source": info["source"],
+                 "nodeid": item.nodeid, "outcome": "pass", "duration_s": 0.0, "figures": {},
+                 "reason": "", "trace": ""}
+        item.stash[_ENTRY] = entry
+        item.config.stash[_RESULTS].append(entry)
+    entry["duration_s"] = round(entry["duration_s"] + report.duration, 3)
+    entry["figures"] = item.stash.get(_FIGURES, {})
+    xfail_reason = getattr(report, "wasxfail", None)
+    if report.skipped and xfail_reason is not None:
+        entry["outcome"], entry["reason"] = "expected-fail", _short(report)
+    elif report.skipped:
+        entry["outcome"] = "unsupported"
+        entry["reason"] = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        entry["reason"] = entry["reason"].removeprefix("Skipped: ")
+    elif report.failed and report.when == "call":
+        strict_xpass = "XPASS(strict)" in str(report.longrepr)
+        entry["outcome"] = "unexpected-pass" if strict_xpass else "fail"
+        entry["reason"] = _short(report)
+        entry["trace"] = item.stash.get(_TRACE, "")
+    elif report.failed:
+        entry["outcome"] = "error"
+        entry["reason"] = _short(report)
+
+
+_ENTRY = pytest.StashKey[dict]()
+_TRACE = pytest.StashKey[str]()
+
+
+def _short(report) -> str:
+    """The assertion message of a failure, without the traceback."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip()[:2000]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    config = session.config
+    manager = config.stash.get(_MANAGER, None)
+    if manager is None:
+        return
+    manager.stop()
+    cases = config.stash[_RESULTS]
+    if not cases:
+        return
+    meta = dict(config.stash[_META])
+    meta["duration_s"] = round(time.monotonic() - meta.pop("t0"), 2)
+    meta["base_url"] = config.getoption("base_url")
+    path = config.getoption("results")
+    path = Path(path) if path else ROOT / "reports" / "runs" / f"{meta['adapter']}-{meta['server']}.json"
+    results.write(path, meta, cases)
+    config.stash[_META]["results_path"] = str(path)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    meta = config.stash.get(_META, None)
+    if meta and meta.get("results_path"):
+        cases = config.stash[_RESULTS]
+        counts = {}
+        for c in cases:
+            counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        terminalreporter.write_line(f"streamspec: {meta['adapter']}/{meta['server']}: {summary}")
+        terminalreporter.write_line(f"streamspec: results written to {meta['results_path']}")

@@ -1,0 +1,111 @@
+"""Ask the server's probe what its producer did, in the client's clock.
+
+The server's times are its own ``time.monotonic()``. ``ProbeClient.sync()`` estimates the offset the
+NTP way (take the sample with the smallest round trip; the error is at most half that round trip),
+so every comparison between a client time and a server time is made with a known error bar, on one
+host or across hosts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass
+class ProducerView:
+    """A probe record translated into client time."""
+
+    events: list[dict]
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["kind"] == kind]
+
+    def first(self, kind: str) -> dict | None:
+        found = self.of(kind)
+        return found[0] if found else None
+
+    @property
+    def chunks(self) -> list[dict]:
+        return self.of("chunk")
+
+    @property
+    def produced_bytes(self) -> int:
+        return sum(e["size"] for e in self.chunks)
+
+    def chunk_time(self, index: int) -> float | None:
+        for e in self.chunks:
+            if e["index"] == index:
+                return e["t"]
+        return None
+
+    @property
+    def cleanup_time(self) -> float | None:
+        e = self.first("cleanup")
+        return e["t"] if e else None
+
+
+class ProbeClient:
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.offset = 0.0  # server_time - client_time
+        self.error = 0.0  # half the best round trip
+
+    def close(self) -> None:
+        self.http.close()
+
+    def summary(self) -> dict:
+        response = self.http.get("/probe")
+        response.raise_for_status()
+        return response.json()
+
+    def sync(self, samples: int = 7) -> None:
+        best = None
+        for _ in range(samples):
+            t0 = time.monotonic()
+            server_now = self.summary()["now"]
+            t1 = time.monotonic()
+            if best is None or t1 - t0 < best[0]:
+                best = (t1 - t0, server_now - (t0 + t1) / 2)
+        self.error, self.offset = best[0] / 2, best[1]
+
+    def record(self, request_id: str) -> ProducerView | None:
+        response = self.http.get("/probe", params={"id": request_id})
+        response.raise_for_status()
+        rec = response.json().get("record")
+        if rec is None:
+            return None
+        events = [{**e, "t": e["t"] - self.offset} for e in rec["events"]]
+        return ProducerView(events)
+
+    def wait_for(self, request_id: str, kind: str, timeout: float, poll: float = 0.02) -> ProducerView | None:
+        """Poll until the record has an event of ``kind``; return the last view either way."""
+        deadline = time.monotonic() + timeout
+        view = None
+        while True:
+            view = self.record(request_id)
+            if view and view.first(kind):
+                return view
+            if time.monotonic() >= deadline:
+                return view
+            time.sleep(poll)
+
+    def wait_stable(self, request_id: str, quiet: float = 0.4, timeout: float = 6.0) -> ProducerView | None:
+        """Poll until the producer made no new chunk for ``quiet`` seconds (or it ended)."""
+        deadline = time.monotonic() + timeout
+        last_count, last_change = -1, time.monotonic()
+        view = None
+        while time.monotonic() < deadline:
+            view = self.record(request_id)
+            count = len(view.chunks) if view else 0
+            now = time.monotonic()
+            if count != last_count:
+                last_count, last_change = count, now
+            elif now - last_change >= quiet:
+                return view
+            if view and view.cleanup_time is not None:
+                return view
+            time.sleep(0.05)
+        return view

@@ -1,0 +1,107 @@
+"""The server under test, as the cases see it: where it is, how to talk to it, how to watch it.
+
+``ServerManager`` owns the server process for the whole run. A server that dies during a case makes
+that case error with the server's output tail; the next case gets a fresh server. A server that will
+not start at all ends the run with one line saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from streamspec.adapter import Adapter, LaunchOptions
+from streamspec.launch import ServerError, ServerProcess, free_port
+
+from .probe_client import ProbeClient
+from .wire import WireConnection
+
+
+@dataclass
+class Target:
+    adapter_name: str
+    server_name: str
+    host: str
+    port: int
+    adapter: Adapter | None = None
+    process: ServerProcess | None = None
+    _probe: ProbeClient | None = field(default=None, repr=False)
+    connections: list[WireConnection] = field(default_factory=list, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def local(self) -> bool:
+        return self.process is not None
+
+    @property
+    def probe(self) -> ProbeClient:
+        if self._probe is None:
+            self._probe = ProbeClient(self.base_url)
+            self._probe.sync()
+        return self._probe
+
+    def connect(self, timeout: float = 10.0, rcvbuf: int | None = None) -> WireConnection:
+        """A new wire connection; remembered so a failing case can show its trace."""
+        conn = WireConnection(self.host, self.port, timeout=timeout, rcvbuf=rcvbuf)
+        self.connections.append(conn)
+        return conn
+
+    def forget_connections(self) -> None:
+        for conn in self.connections:
+            conn.close()
+        self.connections.clear()
+
+    def traces(self, last: int = 2) -> str:
+        shown = [c.exchange for c in self.connections if c.exchange is not None][-last:]
+        return "\n---\n".join(ex.trace() for ex in shown)
+
+
+class ServerManager:
+    def __init__(self, adapter: Adapter | None, adapter_name: str, server: str, base_url: str | None,
+                 port: int | None, app: str | None, extra_args: tuple[str, ...]) -> None:
+        self.adapter, self.adapter_name, self.server = adapter, adapter_name, server
+        self.base_url, self.port, self.app, self.extra_args = base_url, port, app, extra_args
+        self.target: Target | None = None
+        self.starts = 0
+
+    def ensure(self) -> Target:
+        """The live target, (re)starting the server when it is not running."""
+        if self.base_url:
+            if self.target is None:
+                parts = urlsplit(self.base_url)
+                self.target = Target(self.adapter_name, self.server, parts.hostname, parts.port or 80)
+            return self.target
+        if self.target is not None and self.target.process.alive:
+            return self.target
+        self.stop()
+        port = self.port or free_port()
+        options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args)
+        process = ServerProcess(self.adapter.command(options), "127.0.0.1", port,
+                                name=f"{self.adapter_name}/{self.server}")
+        process.start()  # raises ServerError with the output tail
+        self.starts += 1
+        self.target = Target(self.adapter_name, self.server, "127.0.0.1", port, self.adapter, process)
+        return self.target
+
+    def died(self) -> str | None:
+        """A one-line reason plus output tail when the local server is no longer running."""
+        t = self.target
+        if t is None or t.process is None or t.process.alive:
+            return None
+        return (f"the {t.process.name} server died (exit code {t.process.proc.returncode})"
+                f"{t.process.tail_suffix()}")
+
+    def stop(self) -> None:
+        if self.target is not None:
+            if self.target._probe is not None:
+                self.target._probe.close()
+            self.target.forget_connections()
+            if self.target.process is not None:
+                self.target.process.stop()
+        self.target = None
+
+
+__all__ = ["ServerManager", "Target", "ServerError"]

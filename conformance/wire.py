@@ -1,0 +1,302 @@
+"""A wire-level HTTP/1.1 client: h11 over a plain blocking socket, every arrival timestamped.
+
+Ordinary clients reassemble the body and hide what the suite must see: when each byte arrived, where
+chunk boundaries fell, whether the body ended with the terminating zero-length chunk or the connection
+simply closed. This client keeps all of that as data (``Exchange``), h11-style: the socket code only
+moves bytes; h11 decides what they mean.
+
+Every wait has a timeout. Nothing here retries.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+import h11
+
+TRACE_HEAD = 1200  # bytes of raw response kept for a failure trace
+TRACE_TAIL = 300
+
+
+class WireTimeout(TimeoutError):
+    pass
+
+
+@dataclass
+class Piece:
+    """Body bytes handed over by one h11 Data event, with the time their recv() returned."""
+
+    t: float
+    data: bytes
+    chunk_start: bool
+    chunk_end: bool
+
+
+@dataclass
+class Exchange:
+    """One request/response as seen on the wire."""
+
+    method: str
+    target: str
+    t_sent: float = 0.0
+    t_headers: float | None = None
+    status: int | None = None
+    http_version: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
+    #: "complete" (proper end of message), "closed" (connection closed before the framing said the
+    #: body ended: truncation), "invalid" (bytes that are not valid HTTP/1.1 framing), "timeout",
+    #: or "open" (still reading)
+    ending: str = "open"
+    t_end: float | None = None
+    error: str = ""
+    raw_head: bytearray = field(default_factory=bytearray)
+    raw_tail: bytearray = field(default_factory=bytearray)
+    log: list[str] = field(default_factory=list)
+
+    # -- derived views ---------------------------------------------------------------------------
+    @property
+    def body(self) -> bytes:
+        return b"".join(p.data for p in self.pieces)
+
+    @property
+    def body_length(self) -> int:
+        return sum(len(p.data) for p in self.pieces)
+
+    def header(self, name: str) -> str | None:
+        values = [v for k, v in self.headers if k == name.lower()]
+        return ", ".join(values) if values else None
+
+    @property
+    def is_chunked(self) -> bool:
+        return "chunked" in (self.header("transfer-encoding") or "").lower()
+
+    def time_of_offset(self, offset: int) -> float | None:
+        """When the body byte just before ``offset`` arrived (None if it never did)."""
+        if offset <= 0:
+            return self.t_headers
+        seen = 0
+        for piece in self.pieces:
+            seen += len(piece.data)
+            if seen >= offset:
+                return piece.t
+        return None
+
+    def trace(self) -> str:
+        """A short wire trace for a failure report: events, then the raw bytes' head and tail."""
+        lines = list(self.log[:40])
+        if len(self.log) > 40:
+            lines.append(f"... {len(self.log) - 40} more events")
+        lines.append(f"raw head: {bytes(self.raw_head)!r}")
+        if self.raw_tail:
+            lines.append(f"raw tail: {bytes(self.raw_tail)!r}")
+        return "\n".join(lines)
+
+
+class WireConnection:
+    """One TCP connection speaking HTTP/1.1 (or a raw HTTP/1.0 request line) through h11."""
+
+    def __init__(self, host: str, port: int, timeout: float = 10.0, rcvbuf: int | None = None) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            # Must be set before connect() to shrink the advertised window.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.h11 = h11.Connection(h11.CLIENT)
+        self.exchange: Exchange | None = None
+        self.closed_by_peer = False
+        self._raw_seen = 0
+
+    # -- sending ---------------------------------------------------------------------------------
+    def send_request(self, method: str, target: str, headers: list[tuple[str, str]] | None = None,
+                     http10: bool = False) -> Exchange:
+        """Send a request with no body; returns the Exchange that reading will fill in."""
+        headers = list(headers or [])
+        if not any(k.lower() == "host" for k, _ in headers):
+            headers.insert(0, ("Host", f"{self.host}:{self.port}"))
+        request = h11.Request(method=method, target=target, headers=headers)
+        data = self.h11.send(request) + (self.h11.send(h11.EndOfMessage()) or b"")
+        if http10:
+            # h11 only writes HTTP/1.1; the request line is rewritten, h11 still parses the answer.
+            lines = [f"{method} {target} HTTP/1.0"] + [f"{k}: {v}" for k, v in headers]
+            data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.exchange = Exchange(method=method, target=target)
+        self.exchange.t_sent = time.monotonic()
+        self.sock.sendall(data)
+        self._log(f"sent {method} {target}{' HTTP/1.0' if http10 else ''}")
+        return self.exchange
+
+    def _log(self, text: str) -> None:
+        ex = self.exchange
+        ex.log.append(f"+{time.monotonic() - ex.t_sent:7.3f}s {text}")
+
+    # -- receiving -------------------------------------------------------------------------------
+    def _recv(self, size: int, deadline: float) -> bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WireTimeout("deadline passed")
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(size)
+        except socket.timeout:
+            raise WireTimeout(f"no data within {remaining:.2f}s") from None
+        except ConnectionResetError:
+            data = b""
+            self._log("connection reset by peer")
+        ex = self.exchange
+        if len(ex.raw_head) < TRACE_HEAD:
+            ex.raw_head += data[: TRACE_HEAD - len(ex.raw_head)]
+        ex.raw_tail = (ex.raw_tail + data)[-TRACE_TAIL:]
+        self._raw_seen += len(data)
+        return data
+
+    def _pump(self, deadline: float, recv_size: int, done=lambda: False) -> None:
+        """Feed h11 until the message ends or ``done()`` holds when more data would be needed."""
+        ex = self.exchange
+        while ex.ending == "open":
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                # h11 raises at EOF inside a body (truncation) and on malformed framing.
+                self._end("closed" if self.closed_by_peer else "invalid", f"{exc}")
+                return
+            if event is h11.NEED_DATA:
+                if done():
+                    return
+                data = self._recv(recv_size, deadline)
+                now = time.monotonic()
+                self._t_last = now
+                if not data:
+                    self.closed_by_peer = True
+                    self._log("connection closed by server")
+                self.h11.receive_data(data)
+                continue
+            self._handle(event)
+
+    def _handle(self, event) -> None:
+        ex = self.exchange
+        now = getattr(self, "_t_last", time.monotonic())
+        if isinstance(event, h11.InformationalResponse):
+            self._log(f"informational {event.status_code}")
+        elif isinstance(event, h11.Response):
+            ex.t_headers = now
+            ex.status = event.status_code
+            ex.http_version = event.http_version.decode()
+            ex.headers = [(k.decode().lower(), v.decode("latin-1")) for k, v in event.headers]
+            te = ex.header("transfer-encoding")
+            cl = ex.header("content-length")
+            self._log(f"headers HTTP/{ex.http_version} {ex.status} te={te} cl={cl}")
+        elif isinstance(event, h11.Data):
+            ex.pieces.append(Piece(now, bytes(event.data), event.chunk_start, event.chunk_end))
+            if len(ex.log) < 200:
+                self._log(f"data {len(event.data)} bytes")
+        elif isinstance(event, h11.EndOfMessage):
+            self._end("complete", "end of message")
+        elif isinstance(event, h11.PAUSED):
+            self._end("complete", "end of message (paused)")
+        elif isinstance(event, h11.ConnectionClosed):
+            self._end("closed", "connection closed")
+        else:
+            raise AssertionError(f"unexpected h11 event {event!r}")
+
+    def _end(self, ending: str, note: str) -> None:
+        ex = self.exchange
+        ex.ending = ending
+        ex.t_end = time.monotonic()
+        if ending != "complete":
+            ex.error = note
+        self._log(f"{ending}: {note}")
+
+    def read_head(self, timeout: float | None = None) -> Exchange:
+        """Read until the response headers (or the end) arrive."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        ex = self.exchange
+        try:
+            self._pump(deadline, 65536, done=lambda: ex.t_headers is not None)
+        except WireTimeout:
+            self._end("timeout", "no response head before the deadline")
+        return ex
+
+    def read_body(self, max_bytes: int | None = None, timeout: float | None = None,
+                  recv_size: int = 262144) -> Exchange:
+        """Read until the end of the response, ``max_bytes`` more body bytes, or the timeout.
+
+        A timeout is recorded as ``ending == "timeout"`` only when the whole response was asked for.
+        """
+        deadline = time.monotonic() + (timeout or self.timeout)
+        ex = self.exchange
+        start = ex.body_length
+        done = (lambda: False) if max_bytes is None else (lambda: ex.body_length - start >= max_bytes)
+        try:
+            self._pump(deadline, recv_size, done)
+        except WireTimeout:
+            if max_bytes is None:
+                self._end("timeout", f"response not finished within {timeout or self.timeout:.1f}s")
+        return self.exchange
+
+    def read_response(self, timeout: float | None = None) -> Exchange:
+        self.read_head(timeout)
+        return self.read_body(timeout=timeout)
+
+    def next_cycle(self) -> None:
+        """Prepare h11 for another request on this connection (keep-alive)."""
+        self.h11.start_next_cycle()
+
+    def peer_closed_within(self, timeout: float) -> bool:
+        """True when the server closes this connection (EOF or reset) within ``timeout`` seconds."""
+        if self.closed_by_peer:
+            return True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not data:
+                return True
+        return False
+
+    # -- leaving ---------------------------------------------------------------------------------
+    def abort_fin(self) -> float:
+        """Leave politely: discard what is buffered, then close (the kernel sends FIN)."""
+        self.sock.setblocking(False)
+        try:
+            while self.sock.recv(1 << 20):
+                pass
+        except (BlockingIOError, ConnectionError):
+            pass
+        t = time.monotonic()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        return t
+
+    def abort_rst(self) -> float:
+        """Leave rudely: SO_LINGER 0 makes close() send RST."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        t = time.monotonic()
+        self.sock.close()
+        return t
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> "WireConnection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,45 @@
+"""Small ASGI helpers the reference app uses: query parsing and one-shot responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+def query_of(scope: dict) -> dict[str, str]:
+    """First value of each query parameter."""
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        out.setdefault(key, value)
+    return out
+
+
+async def send_whole(send, status: int, body: bytes, content_type: bytes = b"text/plain", headers=()) -> None:
+    """A complete, Content-Length-framed response in two ASGI messages."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_json(send, status: int, payload: Any) -> None:
+    body = json.dumps(payload).encode()
+    await send_whole(send, status, body, b"application/json", [(b"cache-control", b"no-store")])
+
+
+async def wait_for_disconnect(receive) -> None:
+    """Drain the request and return once the client has gone (``http.disconnect``)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return

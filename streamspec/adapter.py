@@ -1,0 +1,92 @@
+"""What an adapter is: the data the suite needs to start, identify and judge one framework's server.
+
+An adapter is declared as data (no framework import at declaration time, so listing adapters never
+needs every framework installed). Built-in adapters live in ``reference/`` and ``adapters/``; a third
+party publishes one through the ``streamspec.adapters`` entry-point group (see README).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+#: Capabilities a case may require. An adapter lists what it genuinely lacks, with a reason; a case
+#: needing a lacked capability is reported "unsupported", never "failed" (and never "passed").
+CAPABILITIES = {
+    "local-process": "the server runs here as a process the suite started (descriptors, pid)",
+    "sse": "serves the /sse endpoint of the contract",
+}
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """Where and how to start one server process."""
+
+    host: str
+    port: int
+    server: str
+    app: str | None = None  # an alternative app import string (broken variants in tests/)
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """One framework (or the reference) serving the scenario contract.
+
+    ``command`` returns the argv that starts a single-worker server on ``options.host:port``; it runs
+    with the repository root as working directory and must serve until SIGTERM. ``packages`` are the
+    distributions whose versions go into the results (the framework first); ``modules`` are imported
+    (spec only) to tell a missing framework apart, and ``extra`` is the pip extra that installs them.
+    """
+
+    name: str
+    description: str
+    command: Callable[[LaunchOptions], Sequence[str]]
+    servers: tuple[str, ...] = ("default",)
+    packages: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    extra: str | None = None
+    lacks: Mapping[str, str] = field(default_factory=dict)
+    idiom: str = ""  # one line: which of the framework's streaming APIs the adapter uses
+    expectations: Path | None = None  # TOML file of known, accepted failures (see conformance/expectations.py)
+    accepts_app: bool = False  # True when --app can swap in another ASGI app (the reference only)
+
+    @property
+    def default_server(self) -> str:
+        return self.servers[0]
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.modules if importlib.util.find_spec(m) is None]
+
+    def versions(self, server: str) -> dict[str, str]:
+        names = list(self.packages)
+        if server not in ("default", *names):
+            names.append(server)
+        out = {"python": sys.version.split()[0]}
+        for name in names:
+            try:
+                out[name] = version(name)
+            except PackageNotFoundError:
+                out[name] = "not installed"
+        return out
+
+    def lacks_any(self, needed: Sequence[str]) -> str | None:
+        """The reason of the first needed capability this adapter lacks, else None."""
+        for cap in needed:
+            if cap in self.lacks:
+                return f"{cap}: {self.lacks[cap]}"
+        return None
+
+
+def python_module_command(module: str, *args: str) -> Callable[[LaunchOptions], list[str]]:
+    """A ``command`` that runs ``python -m module --host H --port P [args]`` (the common case)."""
+
+    def command(options: LaunchOptions) -> list[str]:
+        return [sys.executable, "-m", module, "--host", options.host, "--port", str(options.port), *args,
+                *options.extra_args]
+
+    return command

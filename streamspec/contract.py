@@ -1,0 +1,160 @@
+"""The scenario contract: what a /stream request asks for, and the exact bytes it must produce.
+
+Sans-IO on purpose: the server side turns query parameters into a `StreamPlan` and asks it for chunk
+bytes; the client side builds the same plan to know, without the server's help, which bytes must arrive
+in which order. Both sides therefore agree on the body by construction.
+
+Query parameters of ``GET /stream`` (all optional):
+
+==============  ===========================================================================
+``id``          request id; the probe records the producer's life under it
+``n``           number of chunks (default 4)
+``size``        bytes per chunk (default 16)
+``sizes``       comma-separated per-chunk sizes; overrides ``n`` and ``size``
+``delay``       milliseconds the producer waits before each chunk (default 0)
+``cl``          ``1`` to declare Content-Length (the total) instead of chunked coding
+``empty_every`` every k-th chunk (k, 2k, ...) is an empty write (default 0: never)
+``raise_after`` the producer raises instead of producing chunk k (0: before chunk 0,
+                after the headers)
+``fail_start``  ``1`` to fail before the response starts (must give a complete 500)
+==============  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import urlencode
+
+_CYCLE = bytes(range(256)) * 2
+
+MAX_TOTAL = 256 * 1024 * 1024  # refuse plans above 256 MiB: a typo must not exhaust the server
+
+
+class PlanError(ValueError):
+    """The query does not describe a valid plan (answered with 400)."""
+
+
+def chunk_bytes(index: int, size: int) -> bytes:
+    """Bytes of chunk ``index``: a 256-byte cycle whose phase depends on the index.
+
+    Neighbouring chunks start at different phases, so a dropped, duplicated or reordered chunk of the
+    same size changes the reassembled body and is caught by a plain byte comparison.
+    """
+    if size <= 0:
+        return b""
+    seed = (index * 37 + 11) % 256
+    block = _CYCLE[seed : seed + 256]
+    reps = size // 256 + 1
+    return (block * reps)[:size]
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """One stream request, as both server and client understand it."""
+
+    request_id: str = ""
+    sizes: tuple[int, ...] = (16, 16, 16, 16)
+    delay_ms: float = 0.0
+    content_length: bool = False
+    empty_every: int = 0
+    raise_after: int | None = None
+    fail_start: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    # -- what the server produces --------------------------------------------------------------
+    def size_of(self, index: int) -> int:
+        if self.empty_every and (index + 1) % self.empty_every == 0:
+            return 0
+        return self.sizes[index]
+
+    def chunk(self, index: int) -> bytes:
+        return chunk_bytes(index, self.size_of(index))
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def total(self) -> int:
+        """Bytes of the complete body (what Content-Length declares when ``cl=1``)."""
+        return sum(self.size_of(i) for i in range(self.chunk_count))
+
+    # -- what the client expects -----------------------------------------------------------------
+    def produced_before_raise(self) -> int:
+        """How many chunks exist before the producer raises (all of them when it never raises)."""
+        if self.raise_after is None:
+            return self.chunk_count
+        return min(self.raise_after, self.chunk_count)
+
+    def expected_body(self, upto: int | None = None) -> bytes:
+        """The body a client must reassemble (the first ``upto`` chunks when given)."""
+        count = self.chunk_count if upto is None else upto
+        return b"".join(self.chunk(i) for i in range(count))
+
+    def chunk_ends(self) -> list[int]:
+        """Body offset just past each chunk: where chunk i's last byte lands in the body."""
+        ends, pos = [], 0
+        for i in range(self.chunk_count):
+            pos += self.size_of(i)
+            ends.append(pos)
+        return ends
+
+    # -- round trip through a URL ----------------------------------------------------------------
+    def query(self) -> str:
+        params: dict[str, str] = {}
+        if self.request_id:
+            params["id"] = self.request_id
+        if len(set(self.sizes)) <= 1 and self.sizes:
+            params["n"] = str(len(self.sizes))
+            params["size"] = str(self.sizes[0])
+        elif not self.sizes:
+            params["n"] = "0"
+        else:
+            params["sizes"] = ",".join(str(s) for s in self.sizes)
+        if self.delay_ms:
+            params["delay"] = f"{self.delay_ms:g}"
+        if self.content_length:
+            params["cl"] = "1"
+        if self.empty_every:
+            params["empty_every"] = str(self.empty_every)
+        if self.raise_after is not None:
+            params["raise_after"] = str(self.raise_after)
+        if self.fail_start:
+            params["fail_start"] = "1"
+        params.update(self.extra)
+        return urlencode(params)
+
+    def target(self, path: str = "/stream") -> str:
+        return f"{path}?{self.query()}"
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> "StreamPlan":
+        """Parse query parameters (first value of each) into a plan; raise PlanError when invalid."""
+        try:
+            if "sizes" in query:
+                text = query["sizes"].strip()
+                sizes = tuple(int(s) for s in text.split(",")) if text else ()
+            else:
+                sizes = (int(query.get("size", 16)),) * int(query.get("n", 4))
+            delay = float(query.get("delay", 0))
+            empty_every = int(query.get("empty_every", 0))
+            raise_after = int(query["raise_after"]) if "raise_after" in query else None
+        except ValueError as exc:
+            raise PlanError(f"bad stream parameter: {exc}") from None
+        if any(s < 0 for s in sizes) or delay < 0 or empty_every < 0:
+            raise PlanError("sizes, delay and empty_every must not be negative")
+        if raise_after is not None and raise_after < 0:
+            raise PlanError("raise_after must not be negative")
+        plan = cls(
+            request_id=query.get("id", ""),
+            sizes=sizes,
+            delay_ms=delay,
+            content_length=query.get("cl", "0") == "1",
+            empty_every=empty_every,
+            raise_after=raise_after,
+            fail_start=query.get("fail_start", "0") == "1",
+        )
+        if plan.total > MAX_TOTAL:
+            raise PlanError(f"plan asks for {plan.total} bytes; the limit is {MAX_TOTAL}")
+        return plan

@@ -1,0 +1,229 @@
+"""Start a server as a real child process, know when it is ready, and make sure it always goes away.
+
+Every server the suite or the load tests start goes through ``ServerProcess``:
+
+* it runs in its own process group (``start_new_session``), so stopping it also stops the workers a
+  server forks (granian, sanic);
+* on Linux it is told to die with its parent (``PR_SET_PDEATHSIG``), so even a SIGKILLed test run
+  leaves no server behind;
+* ``stop_all()`` runs at interpreter exit and on SIGTERM, so Ctrl-C and CI cancellations clean up too;
+* "ready" means ``GET /probe`` answers and the ``pid`` in its answer belongs to *our* process tree;
+  a port that another program holds is therefore never mistaken for our server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+_LIVE: "set[ServerProcess]" = set()
+
+
+class ServerError(RuntimeError):
+    """A server could not be started or died; the message is one line plus its stderr tail."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def http_get_json(host: str, port: int, target: str, timeout: float = 2.0) -> dict:
+    """A minimal GET for readiness checks (before the suite's wire client is involved)."""
+    import httpx
+
+    response = httpx.get(f"http://{host}:{port}{target}", timeout=timeout)
+    response.raise_for_status()
+    return response.json()
+
+
+class ServerProcess:
+    """One server child process; use as a context manager or call start()/stop()."""
+
+    def __init__(self, argv: Sequence[str], host: str, port: int, name: str, cwd: Path = ROOT,
+                 env: dict[str, str] | None = None) -> None:
+        self.argv = list(argv)
+        self.host, self.port, self.name = host, port, name
+        self.cwd = cwd
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self._final_tail: str | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix=f"streamspec-{name.replace('/', '-')}-", suffix=".log", delete=False)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self, ready_timeout: float = 30.0) -> "ServerProcess":
+        if port_in_use(self.host, self.port):
+            raise ServerError(f"port {self.port} on {self.host} is in use: stop whatever holds it, "
+                              f"or leave out --port to use a free one")
+        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        _LIVE.add(self)
+        try:
+            self._wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError(f"{self.name} exited with code {self.proc.returncode} before it was "
+                                  f"ready{self.tail_suffix()}")
+            try:
+                answer = http_get_json(self.host, self.port, "/probe", timeout=1.0)
+            except Exception as exc:  # not listening yet, or still starting
+                last_error = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.05)
+                continue
+            if answer.get("pid") in self.pids():
+                return
+            raise ServerError(f"port {self.port} answers, but not from the {self.name} server we "
+                              f"started (pid {answer.get('pid')}): is another server on that port?")
+        raise ServerError(f"{self.name} was not ready after {timeout:.0f}s ({last_error})"
+                          f"{self.tail_suffix()}")
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the whole process group, SIGKILL what is left after ``grace`` seconds."""
+        _LIVE.discard(self)
+        if self.proc is None:
+            return
+        members = self.pids()
+        self._stop_group(members, grace)
+        self._final_tail = self.log_tail(40)
+        self._log.close()
+        try:
+            os.unlink(self._log.name)
+        except OSError:
+            pass
+
+    def _stop_group(self, members: set[int], grace: float) -> None:
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            for pid in members:  # a worker that left the group still belongs to us
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                continue
+            _, alive = psutil.wait_procs([p for p in map(_proc, members) if p], timeout=wait)
+            if not alive:
+                break
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- observation ---------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def pids(self) -> set[int]:
+        """The server process and all its descendants."""
+        if self.proc is None:
+            return set()
+        try:
+            root = psutil.Process(self.proc.pid)
+            return {root.pid, *(c.pid for c in root.children(recursive=True))}
+        except psutil.NoSuchProcess:
+            return set()
+
+    def open_fds(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                total += psutil.Process(pid).num_fds()
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def rss(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                total += psutil.Process(pid).memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def log_tail(self, lines: int = 15) -> str:
+        if getattr(self, "_final_tail", None) is not None:
+            return "\n".join(self._final_tail.splitlines()[-lines:])
+        try:
+            text = Path(self._log.name).read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def tail_suffix(self) -> str:
+        tail = self.log_tail()
+        return f"; its output ends:\n{tail}" if tail else " (it printed nothing)"
+
+
+def _proc(pid: int):
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
+
+
+def stop_all() -> None:
+    for server in list(_LIVE):
+        server.stop(grace=2.0)
+
+
+def _on_sigterm(signum, frame) -> None:
+    stop_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+atexit.register(stop_all)
+if sys.platform != "win32" and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass

@@ -1,0 +1,78 @@
+"""The probe: a per-request diary of what the server's producer did, served back as JSON.
+
+Abort and backpressure cannot be judged from the client alone: only the server knows whether its
+producer ran ahead, kept going after the client left, or ran its ``finally``. Each producer writes
+timestamped events here under its request id, and ``GET /probe?id=...`` returns them.
+
+Times are ``time.monotonic()`` in the server process. On one host that clock is shared by all
+processes, but the suite never relies on it: ``GET /probe`` returns the server's ``now`` so the client
+can estimate the clock offset (NTP style) and compare times within a known error, which also works when
+the server runs on another host.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from typing import Any
+
+MAX_RECORDS = 4096  # oldest records are forgotten first; a long load run must not grow memory
+
+
+class ProbeRecord:
+    """Events of one producer, in the order they happened."""
+
+    __slots__ = ("request_id", "events")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, kind: str, **fields: Any) -> None:
+        self.events.append({"kind": kind, "t": time.monotonic(), **fields})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.request_id, "events": list(self.events)}
+
+
+class ProbeRegistry:
+    """All records of one server process, plus counters of producers alive right now."""
+
+    def __init__(self) -> None:
+        self._records: "OrderedDict[str, ProbeRecord]" = OrderedDict()
+        self.started = 0
+        self.cleaned = 0
+
+    def record(self, request_id: str) -> ProbeRecord:
+        """A fresh record for ``request_id`` (an empty id gets a private record nobody can query)."""
+        rec = ProbeRecord(request_id)
+        if request_id:
+            self._records[request_id] = rec
+            self._records.move_to_end(request_id)
+            while len(self._records) > MAX_RECORDS:
+                self._records.popitem(last=False)
+        return rec
+
+    def producer_started(self) -> None:
+        self.started += 1
+
+    def producer_cleaned(self) -> None:
+        self.cleaned += 1
+
+    def snapshot(self, request_id: str | None) -> dict[str, Any]:
+        """The JSON answer of ``GET /probe`` (summary) or ``GET /probe?id=X`` (one record)."""
+        body: dict[str, Any] = {
+            "now": time.monotonic(),
+            "pid": os.getpid(),
+            "started": self.started,
+            "active": self.started - self.cleaned,
+        }
+        if request_id:
+            rec = self._records.get(request_id)
+            body["record"] = rec.as_json() if rec else None
+        return body
+
+
+#: The registry of this process. Every server (reference or adapter) serves this one.
+PROBE = ProbeRegistry()
