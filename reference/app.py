@@ -24,6 +24,8 @@ from typing import AsyncIterator
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import ProducerError, open_stream
+from streamspec.sse import HEADERS as SSE_HEADERS
+from streamspec.sse import SsePlan, produce_events
 
 from .asgi import query_of, send_json, send_whole, wait_for_disconnect
 
@@ -62,6 +64,11 @@ async def stream(scope, receive, send) -> None:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
 
+    await stream_until_disconnect(producer, send, receive)
+
+
+async def stream_until_disconnect(producer: AsyncIterator[bytes], send, receive) -> None:
+    """Pump the producer while a second task watches for the client leaving; stop at whichever first."""
     pumping = asyncio.ensure_future(pump(producer, send))
     watching = asyncio.ensure_future(wait_for_disconnect(receive))
     try:
@@ -77,6 +84,33 @@ async def stream(scope, receive, send) -> None:
             await pumping  # re-raises a producer error: the server then aborts the connection
 
 
+async def _encoded(blocks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    try:
+        async for block in blocks:
+            yield block.encode("utf-8")
+    finally:
+        await blocks.aclose()
+
+
+async def sse(scope, receive, send) -> None:
+    """Server-Sent Events: the same pump and disconnect watch as /stream, one message per block."""
+    headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    try:
+        plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
+    except PlanError as exc:
+        await send_whole(send, 400, str(exc).encode())
+        return
+    if plan.exhausted:
+        await send_whole(send, 204, b"")
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(k.encode(), v.encode()) for k, v in SSE_HEADERS]})
+    if scope["method"] == "HEAD":
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    await stream_until_disconnect(_encoded(produce_events(plan)), send, receive)
+
+
 async def probe(scope, receive, send) -> None:
     await send_json(send, 200, PROBE.snapshot(query_of(scope).get("id")))
 
@@ -85,7 +119,7 @@ async def health(scope, receive, send) -> None:
     await send_whole(send, 200, b"ok\n")
 
 
-ROUTES = {"/stream": stream, "/probe": probe, "/health": health}
+ROUTES = {"/stream": stream, "/sse": sse, "/probe": probe, "/health": health}
 
 
 async def app(scope, receive, send) -> None:
