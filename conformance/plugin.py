@@ -6,6 +6,7 @@ only starts a server when a conformance case asks for the ``target`` fixture.
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def pytest_addoption(parser) -> None:
     group.addoption("--app", default=None,
                     help="reference only: serve another ASGI app (module:attr); tests/ use it for "
                          "broken variants")
+    group.addoption("--case", action="append", default=[], metavar="PATTERN",
+                    help="run only cases whose id matches this glob, e.g. 'abort.*' (repeatable)")
     group.addoption("--server-arg", action="append", default=[],
                     help="extra argument for the server command (repeatable)")
 
@@ -94,6 +97,16 @@ def pytest_collection_modifyitems(config, items) -> None:
     manager = config.stash[_MANAGER]
     expected = {} if config.getoption("ignore_expectations") or manager.adapter is None else \
         expectations.load(manager.adapter.expectations, manager.server)
+    patterns = config.getoption("case")
+    if patterns:
+        keep, dropped = [], []
+        for item in items:
+            info = case_info(item)
+            matched = info is not None and any(fnmatch.fnmatchcase(info["id"], p) for p in patterns)
+            (keep if matched else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
     for item in items:
         info = case_info(item)
         if info is None:

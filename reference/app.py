@@ -1,7 +1,7 @@
 """The reference ASGI application: the scenario contract with the correct streaming semantics.
 
-Routes: ``/stream`` (GET, HEAD), ``/probe`` and ``/health``. What "correct" means here, each point
-checked by the conformance suite:
+Routes: ``/stream`` (GET, HEAD), ``/sse``, ``/probe`` and ``/health``. What "correct" means here, each
+point checked by the conformance suite:
 
 * the response starts (headers go out) before the producer makes its first chunk;
 * every chunk is handed to the server as its own ``http.response.body`` message, at once, and the
@@ -12,7 +12,10 @@ checked by the conformance suite:
   and closed, which runs its ``finally``;
 * an exception after the response started is re-raised, which makes the ASGI server abort the
   connection: the client sees a truncated body (no final chunk), never a clean end;
-* an exception before the response started becomes a complete 500.
+* an exception before the response started propagates too: the ASGI server answers a complete 500.
+
+``StreamHandler`` is split into small steps (start, write, finish, deliver) so that each broken variant
+in ``tests/variants/`` overrides exactly one step and shows which case catches that mistake.
 """
 
 from __future__ import annotations
@@ -23,92 +26,93 @@ from typing import AsyncIterator
 
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
-from streamspec.producer import ProducerError, open_stream
+from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, produce_events
 
 from .asgi import query_of, send_json, send_whole, wait_for_disconnect
 
 
-def stream_headers(plan: StreamPlan) -> list[tuple[bytes, bytes]]:
-    headers = [(b"content-type", b"application/octet-stream"), (b"cache-control", b"no-store")]
-    if plan.content_length:
-        headers.append((b"content-length", str(plan.total).encode()))
-    return headers
+class StreamHandler:
+    """``/stream`` and ``/sse``: parse the plan, start the response, deliver the producer's chunks."""
 
+    # -- the steps -------------------------------------------------------------------------------
+    def headers(self, plan: StreamPlan) -> list[tuple[bytes, bytes]]:
+        headers = [(b"content-type", b"application/octet-stream"), (b"cache-control", b"no-store")]
+        if plan.content_length:
+            headers.append((b"content-length", str(plan.total).encode()))
+        return headers
 
-async def pump(producer: AsyncIterator[bytes], send) -> None:
-    """Send each chunk as its own message; ``await send`` is where backpressure reaches the producer."""
-    try:
-        async for data in producer:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+    async def start(self, send, status: int, headers) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def write(self, send, data: bytes) -> None:
+        """One chunk, one message; ``await send`` is where backpressure reaches the producer."""
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def finish(self, send) -> None:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-    finally:
-        await producer.aclose()  # a no-op when the generator already finished
+
+    async def pump(self, producer: AsyncIterator[bytes], send) -> None:
+        try:
+            async for data in producer:
+                await self.write(send, data)
+            await self.finish(send)
+        finally:
+            await producer.aclose()  # a no-op when the generator already finished
+
+    async def deliver(self, producer: AsyncIterator[bytes], send, receive) -> None:
+        """Pump while a second task watches for the client leaving; stop at whichever comes first."""
+        pumping = asyncio.ensure_future(self.pump(producer, send))
+        watching = asyncio.ensure_future(wait_for_disconnect(receive))
+        try:
+            await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watching.cancel()
+            if not pumping.done():
+                pumping.cancel()  # the client left: cancel the producer, its cleanup runs now
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping  # re-raises a producer error: the server then aborts the connection
+
+    # -- the routes ------------------------------------------------------------------------------
+    async def stream(self, scope, receive, send) -> None:
+        try:
+            plan = StreamPlan.from_query(query_of(scope))
+        except PlanError as exc:
+            await send_whole(send, 400, str(exc).encode())
+            return
+        producer = open_stream(plan)  # ProducerError here propagates: the server answers 500
+        await self.start(send, 200, self.headers(plan))
+        if scope["method"] == "HEAD":
+            await self.finish(send)
+            return
+        await self.deliver(producer, send, receive)
+
+    async def sse(self, scope, receive, send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
+        except PlanError as exc:
+            await send_whole(send, 400, str(exc).encode())
+            return
+        if plan.exhausted:
+            await send_whole(send, 204, b"")  # nothing left: tells a browser to stop reconnecting
+            return
+        await self.start(send, 200, [(k.encode(), v.encode()) for k, v in SSE_HEADERS])
+        if scope["method"] == "HEAD":
+            await self.finish(send)
+            return
+        await self.deliver(_utf8(produce_events(plan)), send, receive)
 
 
-async def stream(scope, receive, send) -> None:
-    try:
-        plan = StreamPlan.from_query(query_of(scope))
-    except PlanError as exc:
-        await send_whole(send, 400, str(exc).encode())
-        return
-    try:
-        producer = open_stream(plan)
-    except ProducerError as exc:
-        await send_whole(send, 500, f"{exc}\n".encode())
-        return
-
-    await send({"type": "http.response.start", "status": 200, "headers": stream_headers(plan)})
-    if scope["method"] == "HEAD":
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return
-
-    await stream_until_disconnect(producer, send, receive)
-
-
-async def stream_until_disconnect(producer: AsyncIterator[bytes], send, receive) -> None:
-    """Pump the producer while a second task watches for the client leaving; stop at whichever first."""
-    pumping = asyncio.ensure_future(pump(producer, send))
-    watching = asyncio.ensure_future(wait_for_disconnect(receive))
-    try:
-        await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        # Whichever finished first, the other must not outlive the request.
-        watching.cancel()
-        if not pumping.done():
-            pumping.cancel()  # the client left: cancel the producer, its cleanup runs now
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching
-        with contextlib.suppress(asyncio.CancelledError):
-            await pumping  # re-raises a producer error: the server then aborts the connection
-
-
-async def _encoded(blocks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+async def _utf8(blocks: AsyncIterator[str]) -> AsyncIterator[bytes]:
     try:
         async for block in blocks:
             yield block.encode("utf-8")
     finally:
         await blocks.aclose()
-
-
-async def sse(scope, receive, send) -> None:
-    """Server-Sent Events: the same pump and disconnect watch as /stream, one message per block."""
-    headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-    try:
-        plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
-    except PlanError as exc:
-        await send_whole(send, 400, str(exc).encode())
-        return
-    if plan.exhausted:
-        await send_whole(send, 204, b"")
-        return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(k.encode(), v.encode()) for k, v in SSE_HEADERS]})
-    if scope["method"] == "HEAD":
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return
-    await stream_until_disconnect(_encoded(produce_events(plan)), send, receive)
 
 
 async def probe(scope, receive, send) -> None:
@@ -119,26 +123,33 @@ async def health(scope, receive, send) -> None:
     await send_whole(send, 200, b"ok\n")
 
 
-ROUTES = {"/stream": stream, "/sse": sse, "/probe": probe, "/health": health}
+def make_app(handler: StreamHandler | None = None, routes: dict | None = None):
+    """The ASGI app; ``handler`` and ``routes`` let a variant swap one piece."""
+    handler = handler or StreamHandler()
+    table = {"/stream": handler.stream, "/sse": handler.sse, "/probe": probe, "/health": health,
+             **(routes or {})}
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        route = table.get(scope["path"])
+        if route is None:
+            await send_whole(send, 404, b"not found\n")
+        elif scope["method"] not in ("GET", "HEAD"):
+            await send_whole(send, 405, b"method not allowed\n", headers=[(b"allow", b"GET, HEAD")])
+        else:
+            await route(scope, receive, send)
+
+    return app
 
 
-async def app(scope, receive, send) -> None:
-    """The ASGI entry point."""
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    if scope["type"] != "http":
-        return
-    handler = ROUTES.get(scope["path"])
-    if handler is None:
-        await send_whole(send, 404, b"not found\n")
-        return
-    if scope["method"] not in ("GET", "HEAD"):
-        await send_whole(send, 405, b"method not allowed\n", headers=[(b"allow", b"GET, HEAD")])
-        return
-    await handler(scope, receive, send)
+#: The ASGI entry point of the reference server.
+app = make_app()

@@ -6,7 +6,7 @@ Each module here is one variant and declares:
 * ``CAUGHT_BY``: the exact set of case ids that must fail against it (``tests/test_teeth.py`` asserts
   equality, so a case that starts failing by accident is noticed too);
 * ``SERVER_ARGS`` (optional): extra arguments for ``python -m reference``;
-* ``SELECT`` (optional): a pytest ``-k`` expression limiting the run to the families it concerns.
+* ``SELECT`` (optional): a case-id glob (``--case``) limiting the run to the families it concerns.
 
 Modules whose name starts with ``_`` are shared code, not variants.
 """

@@ -1,0 +1,59 @@
+"""Run ``pytest conformance`` in a subprocess, as a user would, and return its results file.
+
+The project's own tests judge the suite from the outside: exit code plus the results JSON, never by
+importing case code into the test process (a broken variant may patch modules in its server).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VARIANTS = ROOT / "tests" / "variants"
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    results: dict | None
+
+    def ids_with(self, *outcomes: str) -> set[str]:
+        return {c["id"] for c in (self.results or {}).get("cases", []) if c["outcome"] in outcomes}
+
+    @property
+    def failed(self) -> set[str]:
+        return self.ids_with("fail", "error", "unexpected-pass")
+
+
+def run_suite(results: Path, *args: str, select: str | None = None, timeout: float = 600,
+              env: dict | None = None) -> SuiteRun:
+    cmd = [sys.executable, "-m", "pytest", "conformance", "-q", "--results", str(results), *args]
+    if select:
+        cmd += [f"--case={select}"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    doc = json.loads(results.read_text()) if results.exists() else None
+    return SuiteRun(proc.returncode, proc.stdout[-4000:] + proc.stderr[-2000:], doc)
+
+
+def variant_meta(name: str) -> dict:
+    """CAUGHT_BY, SELECT and SERVER_ARGS of a variant, read without importing it."""
+    tree = ast.parse((VARIANTS / f"{name}.py").read_text())
+    meta = {"CAUGHT_BY": None, "SELECT": None, "SERVER_ARGS": ()}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in meta:
+                meta[node.targets[0].id] = ast.literal_eval(node.value)
+    return meta
+
+
+def variant_args(name: str) -> tuple[list[str], str | None, set[str]]:
+    meta = variant_meta(name)
+    args = ["--adapter=reference", f"--app=tests.variants.{name}:app", "--ignore-expectations"]
+    args += [f"--server-arg={a}" for a in meta["SERVER_ARGS"]]
+    return args, meta["SELECT"], set(meta["CAUGHT_BY"] or ())

@@ -1,0 +1,122 @@
+"""Bad input gets one clear line and a non-zero exit; no server process outlives any run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.suite_runner import ROOT, run_suite
+
+
+def streamspec_servers() -> list[psutil.Process]:
+    """Server processes started from this checkout (reference, adapters, variants)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if proc.info["cwd"] == str(ROOT) and ("-m reference" in cmd or "-m adapters." in cmd):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_orphans():
+    before = {p.pid for p in streamspec_servers()}
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [p for p in streamspec_servers() if p.pid not in before]
+        if not left:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"server processes left behind: {[p.info['cmdline'] for p in left]}")
+
+
+def pytest_conformance(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+
+
+def test_unknown_adapter_is_a_usage_error():
+    proc = pytest_conformance("--adapter=nosuch")
+    assert proc.returncode == 4
+    assert "ERROR: unknown adapter 'nosuch'; valid adapters: reference" in proc.stderr
+    assert len(error_lines(proc)) == 1, proc.stderr
+
+
+def test_unknown_server_is_a_usage_error():
+    proc = pytest_conformance("--server=gunicorn")
+    assert proc.returncode == 4
+    assert "unknown server 'gunicorn' for adapter reference; valid servers: uvicorn, hypercorn, granian" in proc.stderr
+
+
+def test_external_needs_base_url():
+    proc = pytest_conformance("--adapter=external")
+    assert proc.returncode == 4 and "--base-url" in proc.stderr
+
+
+def test_port_in_use_is_one_clear_line():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proc = pytest_conformance(f"--port={port}", "--case=chunking.head")
+    assert proc.returncode != 0
+    assert f"port {port} on 127.0.0.1 is in use" in proc.stdout + proc.stderr
+
+
+def test_server_that_dies_on_start_stops_the_run_with_its_output(tmp_path):
+    proc = pytest_conformance("--app=tests.nonexistent_module:app", "--case=chunking.head")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert "streamspec: reference/uvicorn exited with code" in out and "before it was ready" in out
+    assert "No module named 'tests.nonexistent_module'" in out  # the server's own stderr tail
+
+
+def test_server_that_dies_mid_run_errors_that_case_and_the_run_goes_on(tmp_path):
+    run = run_suite(tmp_path / "r.json", "--app=tests.crashing_app:app", "--case=chunking.*",
+                    "--case=errors.fail-before-start")
+    crashed = [c for c in run.results["cases"] if c["outcome"] == "error"]
+    assert [c["id"] for c in crashed] == ["errors.fail-before-start"], run.output
+    assert "server died" in crashed[0]["reason"] and "deliberate crash" in crashed[0]["reason"]
+    later = [c for c in run.results["cases"] if c["id"].startswith("chunking.")]
+    assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
+
+
+def test_ctrl_c_leaves_no_server():
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=abort.idle",
+                             "--case=backpressure.*"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 20
+    while not any(p.info["cmdline"] and "-m" in p.info["cmdline"] for p in streamspec_servers()):
+        assert time.monotonic() < deadline, "the suite never started a server"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    # the autouse fixture asserts that nothing is left
+
+
+def test_killed_suite_leaves_no_server():
+    """Even SIGKILL of the suite cannot orphan the server (PR_SET_PDEATHSIG)."""
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=backpressure.*"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not streamspec_servers():
+        assert time.monotonic() < deadline, "the suite never started a server"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)

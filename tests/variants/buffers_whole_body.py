@@ -1,0 +1,28 @@
+"""Broken: collects the whole body, then sends headers and body in one go (no streaming at all)."""
+
+from reference.app import StreamHandler, make_app
+from tests.variants._per_request import per_request
+
+
+class BuffersWholeBody(StreamHandler):
+    async def start(self, send, status, headers):
+        self._pending_start = (status, headers)
+
+    async def pump(self, producer, send):
+        body = b"".join([data async for data in producer])
+        status, headers = self._pending_start
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def finish(self, send):  # HEAD: the deferred start still has to go out
+        status, headers = self._pending_start
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await super().finish(send)
+
+
+app = make_app(routes=per_request(BuffersWholeBody))
+# Also: the abort cases never get the first chunks to read (the whole 400-chunk body is still being
+# collected), and a producer error discards everything, so the partial body is lost (a 500 instead).
+CAUGHT_BY = {"chunking.flush-per-write", "chunking.headers-first", "backpressure.stalled-reader",
+             "backpressure.slow-reader", "abort.fin-cleanup", "abort.rst-cleanup",
+             "errors.truncated-chunked", "errors.truncated-content-length"}

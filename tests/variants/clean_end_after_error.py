@@ -1,0 +1,26 @@
+"""Broken: hides producer errors. A mid-stream exception ends the body cleanly (terminating chunk), and
+a failure before the response starts becomes an empty 200."""
+
+from reference.app import StreamHandler, make_app
+from streamspec.producer import ProducerError
+
+
+class CleanEndAfterError(StreamHandler):
+    async def pump(self, producer, send):
+        try:
+            async for data in producer:
+                await self.write(send, data)
+        except ProducerError:
+            pass  # "handled": the client gets a well-formed, silently short body
+        await self.finish(send)
+
+    async def stream(self, scope, receive, send):
+        try:
+            await super().stream(scope, receive, send)
+        except ProducerError:  # raised before the response started
+            await self.start(send, 200, [(b"content-length", b"0")])
+            await self.finish(send)
+
+
+app = make_app(CleanEndAfterError())
+CAUGHT_BY = {"errors.truncated-chunked", "errors.fail-before-start"}
