@@ -1,0 +1,91 @@
+"""Generate SPEC.md's case catalogue from the code, so the document cannot drift from the suite.
+
+``python scripts/spec_catalogue.py`` prints the tables; ``--write`` replaces the block between the
+``<!-- catalogue:start -->`` and ``<!-- catalogue:end -->`` markers in SPEC.md. ``tests/test_spec.py``
+fails when SPEC.md differs from what this prints.
+
+Everything is read with ``ast`` (no imports): id, level and source from each ``@case(...)``, the
+requirement from the test's docstring, and the broken variants that fail the case from
+``tests/variants/*.py`` ``CAUGHT_BY``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "SPEC.md"
+START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
+AREAS = {
+    "chunking": "Chunk framing and flush timing",
+    "errors": "Mid-stream errors",
+    "abort": "Client aborts",
+    "backpressure": "Backpressure and slow readers",
+    "sse": "Server-Sent Events",
+}
+
+
+def cases() -> list[dict]:
+    found = []
+    for path in sorted((ROOT / "conformance").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "case":
+                    args = [ast.literal_eval(a) for a in deco.args]
+                    doc = " ".join((ast.get_docstring(node) or "").split())
+                    found.append({"id": args[0], "level": args[1], "source": args[2], "requirement": doc,
+                                  "file": path.name})
+    return found
+
+
+def caught_by() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests" / "variants").glob("[!_]*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CAUGHT_BY":
+                for case_id in ast.literal_eval(node.value):
+                    out.setdefault(case_id, []).append(path.stem)
+    return out
+
+
+def render() -> str:
+    variants = caught_by()
+    lines = []
+    all_cases = cases()
+    for prefix, title in AREAS.items():
+        rows = [c for c in all_cases if c["id"].split(".")[0] == prefix]
+        if not rows:
+            continue
+        lines += [f"### {title} (`conformance/{rows[0]['file']}`)", "",
+                  "| id | level | source | requirement and observation | failed by (tests/variants) |",
+                  "|---|---|---|---|---|"]
+        for c in sorted(rows, key=lambda c: c["id"]):
+            req = c["requirement"].replace("|", "\\|")
+            by = ", ".join(f"`{v}`" for v in sorted(variants.get(c["id"], []))) or "**none**"
+            lines.append(f"| `{c['id']}` | {c['level']} | {c['source']} | {req} | {by} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def embedded() -> str:
+    text = SPEC.read_text()
+    return text[text.index(START) + len(START):text.index(END)].strip("\n") + "\n"
+
+
+def main() -> int:
+    table = render()
+    if "--write" in sys.argv:
+        text = SPEC.read_text()
+        head, tail = text[:text.index(START) + len(START)], text[text.index(END):]
+        SPEC.write_text(f"{head}\n{table}{tail}")
+    else:
+        sys.stdout.write(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

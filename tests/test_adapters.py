@@ -1,0 +1,45 @@
+"""Each built-in adapter starts as a real process, serves the contract, and stops leaving nothing."""
+
+from __future__ import annotations
+
+import httpx
+import psutil
+import pytest
+
+from streamspec import registry
+from streamspec.adapter import LaunchOptions
+from streamspec.contract import StreamPlan
+from streamspec.launch import ServerProcess, free_port
+from streamspec.sse import SsePlan, expected_data
+
+CASES = [(name, server) for name in registry.BUILTIN for server in
+         (registry.get(name).servers if name in registry.names() else ("default",))]
+
+
+@pytest.mark.parametrize("name,server", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_adapter_serves_the_contract_and_leaves_nothing(name, server):
+    if name not in registry.names():
+        pytest.fail(f"built-in adapter {name} is not importable")
+    adapter = registry.get(name)
+    missing = adapter.missing_modules()
+    if missing:
+        pytest.skip(f"{name} needs {missing}: pip install -e '.[{adapter.extra}]'")
+    port = free_port()
+    process = ServerProcess(adapter.command(LaunchOptions("127.0.0.1", port, server)), "127.0.0.1", port,
+                            name=f"{name}/{server}")
+    with process:
+        pids = process.pids()
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/health").text == "ok\n"
+            plan = StreamPlan(request_id=f"smoke-{name}", sizes=(10, 2000, 0, 7))
+            assert http.get(plan.target()).content == plan.expected_body()
+            record = http.get("/probe", params={"id": plan.request_id}).json()["record"]
+            kinds = [e["kind"] for e in record["events"]]
+            assert kinds[0] == "start" and kinds[-1] == "cleanup" and kinds.count("chunk") == 4
+            sse = http.get("/sse", params={"n": 2, "id": f"smoke-sse-{name}"})
+            assert sse.headers["content-type"].startswith("text/event-stream")
+            assert f"data: {expected_data('plain', 2)}" in sse.text
+            assert http.get("/sse", params={"n": 2}, headers={"Last-Event-ID": "2"}).status_code == 204
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE], \
+        f"{name} left processes behind"

@@ -1,0 +1,76 @@
+"""Adapters are pluggable: a third-party package is found through the ``streamspec.adapters`` entry
+point, and ``--adapter=external`` judges a server somebody else started."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from streamspec.adapter import LaunchOptions
+from streamspec.launch import ServerProcess, free_port
+from streamspec.registry import get
+from tests.suite_runner import run_suite
+
+THIRD_PARTY_MODULE = '''
+"""A throwaway third-party adapter: its own module, its own server command, declared as data."""
+import sys
+from streamspec.adapter import Adapter, python_module_command
+
+ADAPTER = Adapter(
+    name="acme",
+    description="ACME's in-house server (test fixture)",
+    command=python_module_command("acme_streamspec.serve"),
+    packages=("uvicorn",),
+    modules=("uvicorn",),
+    idiom="raw ASGI app of its own",
+)
+'''
+
+THIRD_PARTY_SERVER = '''
+"""Serve a tiny ASGI app of ACME's own that delegates to the reference semantics."""
+import argparse
+import uvicorn
+from reference.app import make_app
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--host")
+parser.add_argument("--port", type=int)
+args = parser.parse_args()
+uvicorn.run(make_app(), host=args.host, port=args.port, http="h11", log_level="warning")
+'''
+
+
+def make_third_party_package(site: Path) -> None:
+    """A package plus a .dist-info with an entry_points.txt: what ``pip install`` would leave behind."""
+    pkg = site / "acme_streamspec"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(textwrap.dedent(THIRD_PARTY_MODULE))
+    (pkg / "serve.py").write_text(textwrap.dedent(THIRD_PARTY_SERVER))
+    info = site / "acme_streamspec-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-streamspec\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[streamspec.adapters]\nacme = acme_streamspec:ADAPTER\n")
+
+
+def test_third_party_adapter_is_found_through_its_entry_point(tmp_path):
+    site = tmp_path / "site"
+    make_third_party_package(site)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    run = run_suite(tmp_path / "r.json", "--adapter=acme", "--case=chunking.*", env=env)
+    assert run.returncode == 0, run.output
+    assert run.results["adapter"] == "acme"
+    assert run.results["summary"]["pass"] >= 8
+
+
+def test_external_runs_against_a_server_started_by_hand(tmp_path):
+    port = free_port()
+    command = get("reference").command(LaunchOptions("127.0.0.1", port, "uvicorn"))
+    with ServerProcess(command, "127.0.0.1", port, name="by-hand"):
+        run = run_suite(tmp_path / "r.json", "--adapter=external", f"--base-url=http://127.0.0.1:{port}")
+    assert run.returncode == 0, run.output
+    unsupported = {c["id"]: c["reason"] for c in run.results["cases"] if c["outcome"] == "unsupported"}
+    assert set(unsupported) == {"abort.healthy-after-100"}, unsupported
+    assert "not started by the suite" in unsupported["abort.healthy-after-100"]
+    assert run.results["summary"]["fail"] == 0
