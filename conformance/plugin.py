@@ -73,8 +73,8 @@ def pytest_configure(config) -> None:
                          f"{', '.join(adapter.servers)}")
         missing = adapter.missing_modules()
         if missing:
-            hint = f"pip install -e '.[{adapter.extra}]'" if adapter.extra else "install it"
-            raise _usage(f"adapter {name} needs {', '.join(missing)}, which is not installed: {hint}")
+            raise _usage(f"adapter {name} needs {', '.join(missing)}, which is not installed: "
+                         f"{adapter.install_command}")
         if config.getoption("app") and not adapter.accepts_app:
             raise _usage(f"--app only works with the reference adapter, not {name}")
     config.stash[_MANAGER] = ServerManager(adapter, name, server, base_url, config.getoption("port"),

@@ -54,10 +54,17 @@ class Adapter:
     idiom: str = ""  # one line: which of the framework's streaming APIs the adapter uses
     expectations: Path | None = None  # TOML file of known, accepted failures (see conformance/expectations.py)
     accepts_app: bool = False  # True when --app can swap in another ASGI app (the reference only)
+    install_hint: str = ""  # how to install what ``modules`` needs; built-ins derive it from ``extra``
 
     @property
     def default_server(self) -> str:
         return self.servers[0]
+
+    @property
+    def install_command(self) -> str:
+        if self.install_hint:
+            return self.install_hint
+        return f"pip install -e '.[{self.extra}]'" if self.extra else "install it"
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]

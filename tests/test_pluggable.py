@@ -4,6 +4,7 @@ point, and ``--adapter=external`` judges a server somebody else started."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from streamspec.adapter import LaunchOptions
 from streamspec.launch import ServerProcess, free_port
 from streamspec.registry import get
-from tests.suite_runner import run_suite
+from tests.suite_runner import ROOT, run_suite
 
 THIRD_PARTY_MODULE = '''
 """A throwaway third-party adapter: its own module, its own server command, declared as data."""
@@ -25,6 +26,14 @@ ADAPTER = Adapter(
     packages=("uvicorn",),
     modules=("uvicorn",),
     idiom="raw ASGI app of its own",
+)
+
+GHOST = Adapter(
+    name="ghost",
+    description="an adapter whose framework is not installed",
+    command=python_module_command("ghost_framework.serve"),
+    modules=("ghost_framework",),
+    install_hint="pip install ghost-framework",
 )
 '''
 
@@ -51,17 +60,35 @@ def make_third_party_package(site: Path) -> None:
     info = site / "acme_streamspec-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-streamspec\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[streamspec.adapters]\nacme = acme_streamspec:ADAPTER\n")
+    (info / "entry_points.txt").write_text(
+        "[streamspec.adapters]\nacme = acme_streamspec:ADAPTER\nghost = acme_streamspec:GHOST\n")
+
+
+def third_party_env(tmp_path: Path) -> dict:
+    site = tmp_path / "site"
+    make_third_party_package(site)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
 
 def test_third_party_adapter_is_found_through_its_entry_point(tmp_path):
-    site = tmp_path / "site"
-    make_third_party_package(site)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    run = run_suite(tmp_path / "r.json", "--adapter=acme", "--case=chunking.*", env=env)
+    run = run_suite(tmp_path / "r.json", "--adapter=acme", "--case=chunking.*", env=third_party_env(tmp_path))
     assert run.returncode == 0, run.output
     assert run.results["adapter"] == "acme"
     assert run.results["summary"]["pass"] >= 8
+
+
+def test_missing_framework_is_one_line_naming_the_install(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--adapter=ghost"], cwd=ROOT,
+                          capture_output=True, text=True, env=third_party_env(tmp_path), timeout=60)
+    assert proc.returncode == 4
+    assert proc.stderr.strip() == ("ERROR: adapter ghost needs ghost_framework, which is not installed: "
+                                   "pip install ghost-framework")
+
+
+def test_unknown_adapter_lists_entry_point_adapters(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--adapter=nosuch"], cwd=ROOT,
+                          capture_output=True, text=True, env=third_party_env(tmp_path), timeout=60)
+    assert proc.returncode == 4 and "acme" in proc.stderr and "ghost" in proc.stderr
 
 
 def test_external_runs_against_a_server_started_by_hand(tmp_path):
