@@ -15,26 +15,33 @@ import pytest
 from tests.suite_runner import ROOT, run_suite
 
 
+# Every suite this module starts carries this token in its environment, and so do the servers it
+# launches (they inherit it): a process with the token that outlives its test is our orphan, and
+# servers of other runs on the same machine are never mistaken for ours.
+TOKEN_VAR = "STREAMSPEC_HYGIENE_TOKEN"
+TOKEN = f"hygiene-{os.getpid()}"
+ENV = {**os.environ, TOKEN_VAR: TOKEN}
+
+
 def streamspec_servers() -> list[psutil.Process]:
-    """Server processes started from this checkout (reference, adapters, variants)."""
+    """Server processes (reference, adapters, variants) started by this module's suite runs."""
     found = []
-    for proc in psutil.process_iter(["cmdline", "cwd"]):
+    for proc in psutil.process_iter(["cmdline"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
-            if proc.info["cwd"] == str(ROOT) and ("-m reference" in cmd or "-m adapters." in cmd):
+            if ("-m reference" in cmd or "-m adapters." in cmd) and proc.environ().get(TOKEN_VAR) == TOKEN:
                 found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
     return found
 
 
 @pytest.fixture(autouse=True)
 def no_orphans():
-    before = {p.pid for p in streamspec_servers()}
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        left = [p for p in streamspec_servers() if p.pid not in before]
+        left = streamspec_servers()
         if not left:
             return
         time.sleep(0.1)
@@ -43,7 +50,7 @@ def no_orphans():
 
 def pytest_conformance(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
@@ -88,7 +95,7 @@ def test_server_that_dies_on_start_stops_the_run_with_its_output(tmp_path):
 
 def test_server_that_dies_mid_run_errors_that_case_and_the_run_goes_on(tmp_path):
     run = run_suite(tmp_path / "r.json", "--app=tests.crashing_app:app", "--case=chunking.*",
-                    "--case=errors.fail-before-start")
+                    "--case=errors.fail-before-start", env=ENV)
     crashed = [c for c in run.results["cases"] if c["outcome"] == "error"]
     assert [c["id"] for c in crashed] == ["errors.fail-before-start"], run.output
     assert "server died" in crashed[0]["reason"] and "deliberate crash" in crashed[0]["reason"]
@@ -99,9 +106,9 @@ def test_server_that_dies_mid_run_errors_that_case_and_the_run_goes_on(tmp_path)
 def test_ctrl_c_leaves_no_server():
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=abort.idle",
                              "--case=backpressure.*"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, env=ENV)
     deadline = time.monotonic() + 20
-    while not any(p.info["cmdline"] and "-m" in p.info["cmdline"] for p in streamspec_servers()):
+    while not streamspec_servers():
         assert time.monotonic() < deadline, "the suite never started a server"
         time.sleep(0.05)
     time.sleep(0.5)
@@ -113,7 +120,7 @@ def test_ctrl_c_leaves_no_server():
 def test_killed_suite_leaves_no_server():
     """Even SIGKILL of the suite cannot orphan the server (PR_SET_PDEATHSIG)."""
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=backpressure.*"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     deadline = time.monotonic() + 20
     while not streamspec_servers():
         assert time.monotonic() < deadline, "the suite never started a server"
