@@ -17,18 +17,14 @@ def query_of(scope: dict) -> dict[str, str]:
 
 
 async def send_whole(send, status: int, body: bytes, content_type: bytes = b"text/plain", headers=()) -> None:
-    """A complete, Content-Length-framed response in two ASGI messages."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
+    """A complete, Content-Length-framed response in two ASGI messages.
+
+    A 204 carries neither content nor Content-Length (RFC 9110 section 8.6: "A server MUST NOT send a
+    Content-Length header field in any response with a status code of 1xx or 204").
+    """
+    framing = [] if status == 204 else [(b"content-type", content_type),
+                                         (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*framing, *headers]})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

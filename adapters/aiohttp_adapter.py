@@ -1,0 +1,19 @@
+"""The aiohttp adapter declared as data (aiohttp is not imported here, so listing adapters works
+without it installed). The app is ``adapters/aiohttp_app.py``, run by aiohttp's own ``web.run_app``."""
+
+from pathlib import Path
+
+from streamspec.adapter import Adapter, python_module_command
+
+ADAPTER = Adapter(
+    name="aiohttp",
+    description="aiohttp web.StreamResponse under web.run_app (aiohttp-sse for /sse)",
+    command=python_module_command("adapters.aiohttp_app"),
+    servers=("aiohttp",),
+    packages=("aiohttp", "aiohttp-sse"),
+    modules=("aiohttp", "aiohttp_sse"),
+    extra="aiohttp",
+    idiom="web.StreamResponse: prepare() / write() per chunk / write_eof(); aiohttp-sse sse_response for /sse",
+    expectations=Path(__file__).parent / "aiohttp_expectations.toml",
+    lacks={},
+)
