@@ -1,0 +1,21 @@
+"""The socketify.py adapter declared as data (socketify is not imported here, so listing adapters works
+without it installed). The app is ``adapters/socketify_app.py``, run by socketify's own
+``app.listen(AppListenOptions(...))`` + ``app.run()`` in one process."""
+
+from pathlib import Path
+
+from streamspec.adapter import Adapter, python_module_command
+
+ADAPTER = Adapter(
+    name="socketify",
+    description="socketify.py native API (uWebSockets): async route handlers, App.listen + App.run",
+    command=python_module_command("adapters.socketify_app"),
+    servers=("socketify",),
+    packages=("socketify",),
+    modules=("socketify",),
+    extra="socketify",
+    idiom=("native AppResponse: write_header, then res.send_chunk(chunk, total) per chunk when the length "
+           "is declared, else res.write(chunk) per chunk + res.end(b''); res.aborted checked between chunks"),
+    expectations=Path(__file__).parent / "socketify_expectations.toml",
+    lacks={},
+)
