@@ -1,0 +1,128 @@
+"""The scenario contract served by Nexios, written the way Nexios's streaming guide teaches it.
+
+Every streaming route ends in ``return response.stream(generator, content_type=..., headers=...)``
+inside an ``async def handler(request, response)`` on a plain ``NexiosApp()`` (defaults kept, so the
+verdict shows Nexios as its users get it). The producers are the shared ones (``streamspec.producer``,
+``streamspec.sse``): only the way Nexios carries chunks to the wire differs from the reference.
+
+What is deliberately *not* here, because Nexios is meant to do it: no catching of producer errors
+(``ProducerError`` before the response goes to Nexios's ``ServerErrorMiddleware``; a mid-stream error
+propagates out of ``StreamingResponse``), no disconnect watcher (``StreamingResponse`` has its own),
+no HEAD route (a GET route answers HEAD too).
+
+``python -m adapters.nexios_app --host H --port P [--server uvicorn|hypercorn|granian]`` serves it with
+one worker until SIGTERM. uvicorn runs with ``http="httptools"``, what ``uvicorn[standard]`` picks in
+production (the reference runs uvicorn's h11 protocol instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from nexios import NexiosApp
+
+from streamspec.contract import PlanError, StreamPlan
+from streamspec.probe import PROBE
+from streamspec.producer import open_stream
+from streamspec.sse import HEADERS as SSE_HEADERS
+from streamspec.sse import SsePlan, produce_events
+
+SERVERS = ("uvicorn", "hypercorn", "granian")
+UVICORN_HTTP = "httptools"  # recorded: uvicorn's protocol implementation decides HTTP/1.0 framing
+
+app = NexiosApp()
+
+
+def _query(request) -> dict[str, str]:
+    """First value of each query parameter, as the reference reads them."""
+    out: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, value)
+    return out
+
+
+@app.get("/stream")
+async def stream(request, response):
+    try:
+        plan = StreamPlan.from_query(_query(request))
+    except PlanError as exc:
+        return response.text(str(exc), status_code=400)
+    producer = open_stream(plan)  # ProducerError propagates: Nexios's error middleware answers 500
+    headers = {"Cache-Control": "no-store"}
+    if plan.content_length:
+        headers["Content-Length"] = str(plan.total)
+    return response.stream(producer, content_type="application/octet-stream", headers=headers)
+
+
+@app.get("/sse")
+async def sse(request, response):
+    try:
+        plan = SsePlan.from_request(_query(request), request.headers.get("last-event-id"))
+    except PlanError as exc:
+        return response.text(str(exc), status_code=400)
+    if plan.exhausted:
+        return response.empty(status_code=204)  # nothing left: a browser stops reconnecting
+
+    async def event_stream():
+        # aclosing: when Nexios stops iterating, the shared producer is closed too (its cleanup runs)
+        async with contextlib.aclosing(produce_events(plan)) as blocks:
+            async for block in blocks:
+                yield block.encode("utf-8")
+
+    headers = {name: value for name, value in SSE_HEADERS if name != "content-type"}
+    return response.stream(event_stream(), content_type="text/event-stream", headers=headers)
+
+
+@app.get("/probe")
+async def probe(request, response):
+    return response.json(PROBE.snapshot(request.query_params.get("id")),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.get("/health")
+async def health(request, response):
+    return response.text("ok\n")
+
+
+def serve(server: str, host: str, port: int) -> None:
+    """Run ``app`` in the foreground, one worker, the way each server's docs run an ASGI app."""
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(app, host=host, port=port, http=UVICORN_HTTP, log_level="warning", access_log=False)
+    elif server == "hypercorn":
+        import asyncio
+
+        from hypercorn.asyncio import serve as hypercorn_serve
+        from hypercorn.config import Config
+
+        config = Config()
+        config.bind = [f"{host}:{port}"]
+        config.loglevel = "WARNING"
+        config.accesslog = None
+        asyncio.run(hypercorn_serve(app, config))
+    else:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian("adapters.nexios_app:app", address=host, port=port, interface=Interfaces.ASGI, workers=1,
+                log_level="warning").serve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m adapters.nexios_app", description=__doc__.split("\n")[0])
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    try:
+        serve(args.server, args.host, args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
