@@ -25,4 +25,5 @@ app = make_app(routes=per_request(BuffersWholeBody))
 # collected), and a producer error discards everything, so the partial body is lost (a 500 instead).
 CAUGHT_BY = {"chunking.flush-per-write", "chunking.headers-first", "backpressure.stalled-reader",
              "backpressure.slow-reader", "abort.fin-cleanup", "abort.rst-cleanup",
-             "errors.truncated-chunked", "errors.truncated-content-length"}
+             "errors.truncated-chunked", "errors.truncated-content-length",
+             "sse.flush-per-event", "sse.headers-first", "sse.keepalive-comments"}

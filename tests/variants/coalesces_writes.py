@@ -18,4 +18,5 @@ class CoalescesWrites(StreamHandler):
 app = make_app(routes=per_request(CoalescesWrites))
 # Also: chunks "written" before a producer error never reach the client (the held buffer is dropped).
 CAUGHT_BY = {"chunking.flush-per-write", "backpressure.stalled-reader", "backpressure.slow-reader",
-             "errors.truncated-chunked", "errors.truncated-content-length"}
+             "errors.truncated-chunked", "errors.truncated-content-length",
+             "sse.flush-per-event", "sse.keepalive-comments"}

@@ -28,4 +28,5 @@ class HoldsHeaders(StreamHandler):
 
 
 app = make_app(routes=per_request(HoldsHeaders))
-CAUGHT_BY = {"chunking.headers-first"}
+CAUGHT_BY = {"chunking.headers-first",
+             "sse.headers-first"}

@@ -1,0 +1,314 @@
+"""Server-Sent Events over ``GET /sse`` (WHATWG HTML §9.2): headers, framing as a spec-exact parser reads
+it, per-event flush, keep-alive comments, ``Last-Event-ID`` resume, 204 when nothing is left, and a
+client that leaves while the stream is idle.
+
+Timing judgements are orderings against the probe's production times (with the clock-sync error), or
+ratios with generous bounds: the suite runs on shared, noisy machines.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from streamspec.sse import expected_data
+
+from .cases import case
+from .helpers import ms, new_id
+from .sse_parser import Event, EventStreamParser
+from .wire import Exchange, WireConnection
+
+CLEANUP_BOUND = 2.0  # seconds from the client leaving to the producer's finally block
+
+
+def sse_url(**params) -> str:
+    return "/sse?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+@dataclass
+class SseReader:
+    """One ``/sse`` request on a wire connection, parsed as it arrives; each item keeps its arrival."""
+
+    conn: WireConnection
+    ex: Exchange
+    parser: EventStreamParser = field(default_factory=EventStreamParser)
+    timeline: list[tuple[float, str, object]] = field(default_factory=list)  # (t, kind, value)
+    _fed: int = 0
+
+    @classmethod
+    def open(cls, target, url: str, headers=(), timeout: float = 10.0) -> "SseReader":
+        conn = target.connect(timeout=timeout)
+        ex = conn.send_request("GET", url, list(headers))
+        conn.read_head(timeout)
+        return cls(conn, ex)
+
+    @property
+    def events(self) -> list[Event]:
+        return [v for _, k, v in self.timeline if k == "event"]
+
+    def of(self, kind: str) -> list[tuple[float, object]]:
+        return [(t, v) for t, k, v in self.timeline if k == kind]
+
+    def _feed_new(self) -> None:
+        for piece in self.ex.pieces[self._fed:]:
+            before = len(self.parser.log)
+            self.parser.feed(piece.data)
+            self.timeline += [(piece.t, kind, value) for kind, value in self.parser.log[before:]]
+        self._fed = len(self.ex.pieces)
+
+    def read_events(self, count: int, timeout: float = 10.0) -> list[Event]:
+        """Read until ``count`` events were dispatched in all, the response ended, or the timeout."""
+        deadline = time.monotonic() + timeout
+        self._feed_new()  # what arrived with the head
+        while len(self.events) < count and self.ex.ending == "open" and time.monotonic() < deadline:
+            self.conn.read_body(max_bytes=1, timeout=max(0.01, deadline - time.monotonic()))
+            self._feed_new()
+        return self.events
+
+    def read_all(self, timeout: float = 10.0) -> list[Event]:
+        self.conn.read_body(timeout=timeout)
+        self._feed_new()
+        self.parser.close()
+        return self.events
+
+
+def media_type(ex: Exchange) -> str:
+    return (ex.header("content-type") or "").split(";")[0].strip().lower()
+
+
+def ids_of(events: list[Event]) -> list[str]:
+    return [e.last_event_id for e in events]
+
+
+# -- headers --------------------------------------------------------------------------------------
+@case("sse.content-type", "MUST", "WHATWG HTML §9.2.3 Processing model; §9.2.5", requires=("sse",))
+def test_content_type(target, figures):
+    """"if res's status is not 200, or if res's `Content-Type` is not `text/event-stream`, then fail
+    the connection": the stream is answered 200 with media type ``text/event-stream`` (parameters
+    allowed), and without ``Content-Length`` (an event stream is open-ended; a length means the server
+    collected the whole stream first)."""
+    reader = SseReader.open(target, sse_url(id=new_id("ssect"), n=2))
+    reader.read_all()
+    ex = reader.ex
+    figures.update(status=ex.status, content_type=ex.header("content-type"),
+                   content_length=ex.header("content-length"), transfer_encoding=ex.header("transfer-encoding"))
+    assert ex.status == 200, f"status {ex.status} ({ex.ending}: {ex.error})"
+    assert media_type(ex) == "text/event-stream", f"Content-Type {ex.header('content-type')!r}"
+    assert ex.header("content-length") is None, f"Content-Length {ex.header('content-length')} on an event stream"
+    assert ids_of(reader.events) == ["1", "2"], f"events {reader.events}"
+
+
+@case("sse.no-cache", "SHOULD", "WHATWG HTML §9.2.3 (EventSource fetches with cache mode \"no-store\")",
+      requires=("sse",))
+def test_no_cache(target, figures):
+    """"Set request's cache mode to "no-store"": a browser never wants a stored copy of an event
+    stream, and neither should any cache between it and the server; the response says so with
+    ``Cache-Control: no-cache`` (or ``no-store``)."""
+    reader = SseReader.open(target, sse_url(id=new_id("ssecache"), n=1))
+    reader.read_all()
+    value = reader.ex.header("cache-control")
+    figures["cache_control"] = value
+    assert reader.ex.status == 200, f"status {reader.ex.status}"
+    tokens = {t.strip().lower() for t in (value or "").split(",")}
+    assert tokens & {"no-cache", "no-store"}, f"Cache-Control {value!r}: caches may store the event stream"
+
+
+@case("sse.identity-encoding", "SHOULD",
+      "WHATWG HTML §9.2.7 Authoring notes (a layer unaware of the timing requirements)", requires=("sse",))
+def test_not_compressed(target, figures):
+    """"HTTP chunking can have unexpected negative effects on the reliability of this protocol, in
+    particular if the chunking is done by a different layer unaware of the timing requirements": so is
+    compression, which holds bytes back until its block fills. Even when the request says
+    ``Accept-Encoding: gzip, deflate, br`` the stream is sent uncompressed and parses as sent."""
+    reader = SseReader.open(target, sse_url(id=new_id("ssegz"), n=3),
+                            headers=[("Accept-Encoding", "gzip, deflate, br")])
+    reader.read_all()
+    encoding = reader.ex.header("content-encoding")
+    figures["content_encoding"] = encoding
+    assert reader.ex.status == 200, f"status {reader.ex.status}"
+    assert (encoding or "identity").strip().lower() == "identity", f"Content-Encoding {encoding!r} on an event stream"
+    assert ids_of(reader.events) == ["1", "2", "3"], f"events {reader.events}"
+
+
+# -- timing ---------------------------------------------------------------------------------------
+@case("sse.flush-per-event", "MUST", "WHATWG HTML §9.2.1; ASGI HTTP 'Response Body'", requires=("sse",))
+def test_flush_per_event(target, figures):
+    """"To enable servers to push data to web pages over HTTP": each event reaches the client before
+    the next one is produced (250 ms apart), so a page sees it when it happens, not in batches.
+    Judged by ordering against the probe's production times."""
+    request_id = new_id("sseflush")
+    reader = SseReader.open(target, sse_url(id=request_id, n=5, interval=250))
+    reader.read_all()
+    assert reader.ex.status == 200 and reader.ex.ending == "complete", (
+        f"stream did not complete ({reader.ex.status}, {reader.ex.ending}: {reader.ex.error})")
+    view = target.probe.record(request_id)
+    assert view is not None, "the probe has no record of this request"
+    produced = {e["event"]: e["t"] for e in view.of("event")}
+    arrived = {int(ev.last_event_id): t for t, ev in reader.of("event")}
+    assert sorted(arrived) == [1, 2, 3, 4, 5], f"events received: {sorted(arrived)}"
+    latencies = [arrived[i] - produced[i] for i in range(1, 6)]
+    figures["event_latency_ms"] = [ms(x) for x in latencies]
+    figures["clock_error_ms"] = ms(target.probe.error)
+    late = [i for i in range(1, 5) if arrived[i] > produced[i + 1] + target.probe.error]
+    assert not late, (f"event(s) {late} reached the client only after the next event was produced: "
+                      f"events are held back (latencies {figures['event_latency_ms']} ms, 250 ms apart)")
+
+
+@case("sse.headers-first", "SHOULD", "WHATWG HTML §9.2.3 'announce the connection'", requires=("sse",))
+def test_headers_before_first_event(target, figures):
+    """"When a user agent is to announce the connection, the user agent must queue a task which ...
+    sets the readyState attribute to OPEN and fires an event named open": that happens on the
+    response head, so the head must not wait for the first event (here 400 ms away)."""
+    request_id = new_id("ssehead")
+    reader = SseReader.open(target, sse_url(id=request_id, n=1, interval=400))
+    reader.read_all()
+    assert reader.ex.t_headers is not None, f"no response head ({reader.ex.ending}: {reader.ex.error})"
+    view = target.probe.record(request_id)
+    first = view.first("event") if view else None
+    assert first is not None, "the producer never made event 1"
+    figures["headers_before_first_event_ms"] = ms(first["t"] - reader.ex.t_headers)
+    assert reader.ex.t_headers + target.probe.error < first["t"], (
+        f"headers arrived {ms(reader.ex.t_headers - first['t'])} ms after the first event was produced: "
+        "the server held the response head back until the body started")
+
+
+@case("sse.keepalive-comments", "MUST", "WHATWG HTML §9.2.6 (comment lines); §9.2.7 Authoring notes",
+      requires=("sse",))
+def test_keepalive_comments(target, figures):
+    """"If the line starts with a U+003A COLON character (:) Ignore the line." and "authors can include a
+    comment line (one starting with a ':' character) every 15 seconds or so": with 1.5 s between events
+    and a 300 ms keep-alive, comments arrive while the stream is idle, at about that spacing, and are
+    never dispatched as events."""
+    request_id = new_id("ssekeep")
+    interval, keepalive = 1.5, 0.3
+    reader = SseReader.open(target, sse_url(id=request_id, n=2, interval=int(interval * 1000),
+                                            keepalive=int(keepalive * 1000)))
+    reader.read_all(timeout=15.0)
+    assert reader.ex.status == 200 and reader.ex.ending == "complete", (
+        f"stream did not complete ({reader.ex.status}, {reader.ex.ending}: {reader.ex.error})")
+    view = target.probe.record(request_id)
+    assert view is not None, "the probe has no record of this request"
+    comments = [t for t, _ in reader.of("comment")]
+    sent = len(view.of("keepalive"))
+    first_event = view.first("event")["t"]
+    gaps = [b - a for a, b in zip(comments, comments[1:]) if b - a < interval]  # within an idle period
+    figures.update(events=len(reader.events), comments=len(comments), keepalives_produced=sent,
+                   comment_gap_median_ms=ms(statistics.median(gaps)) if gaps else None)
+    assert ids_of(reader.events) == ["1", "2"], (
+        f"dispatched {len(reader.events)} events {[(e.type, e.data) for e in reader.events][:6]}, expected "
+        "exactly events 1 and 2: keep-alives must be comments, not events")
+    assert sent >= 4 and len(comments) == sent, (
+        f"{len(comments)} keep-alive comments received, {sent} produced (expected about 8)")
+    assert comments[0] < first_event - target.probe.error, (
+        "no keep-alive comment arrived while the stream was idle before the first event")
+    ratio = statistics.median(gaps) / keepalive if gaps else 0.0
+    figures["comment_gap_ratio"] = round(ratio, 2)
+    assert 0.4 <= ratio <= 2.5, (f"keep-alive comments arrived {ratio:.2f}x the chosen interval apart "
+                                 f"(median gap {figures['comment_gap_median_ms']} ms, interval 300 ms)")
+
+
+# -- content --------------------------------------------------------------------------------------
+@case("sse.framing", "MUST", "WHATWG HTML §9.2.5 Parsing an event stream; §9.2.6", requires=("sse",))
+def test_framing(target, figures):
+    """"Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character
+    pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
+    character", and "Event streams in this format must always be encoded as UTF-8": events whose data
+    holds LF, CR and CRLF line breaks, empty lines and non-ASCII text, with an ``event:`` name, reach a
+    spec-exact parser with exactly that data (every break an LF), that type, and ids 1..n."""
+    n = 10
+    reader = SseReader.open(target, sse_url(id=new_id("sseframe"), n=n, payload="mixed", event="tick"))
+    events = reader.read_all()
+    figures.update(events=len(events), body_bytes=reader.ex.body_length)
+    assert reader.ex.status == 200 and reader.ex.ending == "complete", (
+        f"stream did not complete ({reader.ex.status}, {reader.ex.ending}: {reader.ex.error})")
+    expected = [Event("tick", expected_data("mixed", i), str(i)) for i in range(1, n + 1)]
+    wrong = [(i + 1, got, want) for i, (got, want) in enumerate(zip(events, expected)) if got != want]
+    assert not wrong and len(events) == n, (
+        f"{len(events)} events parsed, {len(wrong)} differ from the contract; first: {wrong[:1]}")
+
+
+@case("sse.retry", "MUST", "WHATWG HTML §9.2.6 Interpreting an event stream ('retry' field)",
+      requires=("sse",))
+def test_retry_field(target, figures):
+    """"If the field value consists of only ASCII digits, then interpret the field value as an integer
+    in base ten, and set the event stream's reconnection time to that integer. Otherwise, ignore the
+    field.": ``retry=2500`` reaches the parser as reconnection time 2500, before the first event."""
+    reader = SseReader.open(target, sse_url(id=new_id("sseretry"), n=1, retry=2500))
+    reader.read_all()
+    kinds = [kind for kind, _ in reader.parser.log]
+    figures.update(retries=reader.parser.retries, order=kinds)
+    assert reader.ex.status == 200, f"status {reader.ex.status}"
+    assert reader.parser.retries == [2500], (
+        f"reconnection times parsed: {reader.parser.retries} (expected [2500]); raw head "
+        f"{bytes(reader.ex.raw_head)[-120:]!r}")
+    assert kinds.index("retry") < kinds.index("event"), "the retry field came after the first event"
+
+
+# -- resume ---------------------------------------------------------------------------------------
+@case("sse.resume", "MUST", "WHATWG HTML §9.2.4 The `Last-Event-ID` header", requires=("sse",))
+def test_resume_after_drop(target, figures):
+    """"The `Last-Event-ID` HTTP request header reports an EventSource object's last event ID string to
+    the server when the user agent is to reestablish the connection": a client that read events 1..3,
+    dropped the connection and reconnects with ``Last-Event-ID: 3`` gets exactly 4..8: no loss, no
+    duplicate."""
+    n, k = 8, 3
+    first_id = new_id("sseres1")
+    first = SseReader.open(target, sse_url(id=first_id, n=n, interval=100))
+    got = first.read_events(k)
+    assert ids_of(got[:k]) == [str(i) for i in range(1, k + 1)], f"first connection: {ids_of(got)}"
+    last_seen = got[k - 1].last_event_id  # the client stops after event k, whatever else arrived
+    first.conn.abort_fin()
+    second_id = new_id("sseres2")
+    second = SseReader.open(target, sse_url(id=second_id, n=n, interval=100),
+                            headers=[("Last-Event-ID", last_seen)])
+    rest = second.read_all(timeout=15.0)
+    view = target.probe.record(second_id)
+    start = view.first("start") if view else None
+    figures.update(first_ids=ids_of(got[:k]), resumed_ids=ids_of(rest),
+                   server_last_id=start.get("last_id") if start else None)
+    assert second.ex.status == 200, f"resumed request answered {second.ex.status}"
+    assert ids_of(rest) == [str(i) for i in range(k + 1, n + 1)], (
+        f"after Last-Event-ID: {last_seen} the stream sent ids {ids_of(rest)}, expected {k + 1}..{n}")
+    assert [e.data for e in rest] == [expected_data("plain", i) for i in range(k + 1, n + 1)], "resumed data differ"
+
+
+@case("sse.exhausted-204", "MUST", "WHATWG HTML §9.2.1; §9.2.3 Processing model", requires=("sse",))
+def test_nothing_left_is_204(target, figures):
+    """"Clients will reconnect if the connection is closed; a client can be told to stop reconnecting
+    using the HTTP 204 No Content response code": a reconnect with ``Last-Event-ID: 4`` to a 4-event
+    stream (and with an id past the end) is answered 204 with no body."""
+    statuses = {}
+    for last in ("4", "9"):
+        conn = target.connect()
+        ex = conn.send_request("GET", sse_url(id=new_id("sse204"), n=4), [("Last-Event-ID", last)])
+        conn.read_response()
+        statuses[last] = ex.status
+        assert ex.status == 204, f"Last-Event-ID: {last} of 4 answered {ex.status} ({ex.body[:80]!r})"
+        assert ex.body_length == 0, f"a 204 carried {ex.body_length} body bytes"
+    figures["statuses"] = statuses
+
+
+# -- leaving --------------------------------------------------------------------------------------
+@case("sse.idle-disconnect", "MUST", "WHATWG HTML §9.2.2 close(); ASGI HTTP 'Disconnect - receive event'",
+      requires=("sse",))
+def test_idle_disconnect(target, figures):
+    """"The close() method must abort any instances of the fetch algorithm started for this EventSource
+    object": a client that goes away while the stream is idle (30 s to the next event, no keep-alive)
+    is noticed without waiting for the next write: the producer's cleanup runs within 2 s."""
+    request_id = new_id("sseidle")
+    conn = target.connect()
+    conn.send_request("GET", sse_url(id=request_id, n=3, interval=30_000))
+    started = target.probe.wait_for(request_id, "start", 5.0)
+    assert started and started.first("start"), "the SSE producer never started"
+    time.sleep(0.2)  # let the server settle into the idle wait
+    t_abort = conn.abort_fin()
+    view = target.probe.wait_for(request_id, "cleanup", CLEANUP_BOUND + 2.0)
+    cleanup = view.cleanup_time if view else None
+    figures["cleanup_latency_ms"] = ms(cleanup - t_abort) if cleanup else None
+    figures["ended_by"] = [e["kind"] for e in view.events if e["kind"] in ("cancelled", "closed", "done")] if view else []
+    assert cleanup is not None, (f"the SSE producer's cleanup did not run within {CLEANUP_BOUND + 2:.0f}s "
+                                 "of the client leaving an idle stream")
+    assert cleanup - t_abort <= CLEANUP_BOUND, (
+        f"cleanup ran {cleanup - t_abort:.2f}s after the client left (bound {CLEANUP_BOUND}s)")
