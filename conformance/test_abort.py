@@ -110,3 +110,34 @@ def test_healthy_after_many_aborts(target, figures):
     assert health.status_code == 200 and health.text == "ok\n", f"/health answered {health.status_code}"
     assert active <= active_before, f"{active - active_before} of 100 aborted producers are still running after 5 s"
     assert fds_after <= fds_before + 16, f"open descriptors grew from {fds_before} to {fds_after}"
+
+
+@case("abort.while-backpressured", "MUST", "ASGI HTTP spec 'Disconnect - receive event'")
+def test_abort_while_blocked_on_backpressure(target, figures):
+    """A client that stopped reading, so that the server is blocked waiting for the transport to drain,
+    then resets the connection: the producer's cleanup runs within 2 s, and it stops instead of running
+    on through writes the server now discards. The producer never waits by itself (an in-memory export),
+    so a server whose blocked ``send`` never wakes leaks it, and one that turns ``send`` into a silent
+    no-op lets it race: at most half of the 4096-chunk stream may be produced after the reset."""
+    plan = StreamPlan(request_id=new_id("bpabort"), sizes=(64 * 1024,) * 4096)
+    conn, ex = start_stream(target, plan, rcvbuf=4096)
+    assert ex.status == 200, f"status {ex.status} ({ex.ending}: {ex.error})"
+    stalled = target.probe.wait_stable(plan.request_id, quiet=0.5, timeout=8.0)
+    produced_before = stalled.produced_bytes if stalled else 0
+    t_abort = conn.abort_rst()
+    # Stay quiet for the whole bound, then ask once: requests on other connections can wake a server
+    # that is stuck (Nexios 3.12.3 is, when nothing else happens), and polling would hide that.
+    time.sleep(CLEANUP_BOUND)
+    view = target.probe.record(plan.request_id)
+    assert view is not None, "the probe has no record of this request"
+    after = [c for c in view.chunks if c["t"] > t_abort + target.probe.error]
+    cleanup = view.cleanup_time
+    figures.update(produced_before_abort=produced_before, chunks_after_abort=len(after),
+                   cleanup_latency_ms=ms(cleanup - t_abort) if cleanup else None)
+    assert cleanup is not None, (
+        f"the producer's cleanup had not run {CLEANUP_BOUND:.0f} s after the client reset a stream that was "
+        f"blocked on backpressure ({len(after)} chunks produced after the reset)")
+    _check_cleanup(figures, cleanup, t_abort, after, plan)
+    assert len(after) <= plan.chunk_count // 2, (
+        f"the producer made {len(after)} more chunks ({len(after) / 16:.0f} MiB) after the client reset a "
+        f"stream blocked on backpressure (bound {plan.chunk_count // 2})")

@@ -9,7 +9,9 @@ point checked by the conformance suite:
   transport draining) reaches the producer: backpressure;
 * ``receive()`` is watched for ``http.disconnect`` *while* streaming, in a task of its own, so a client
   that leaves is noticed even when the producer is idle between chunks; the producer is then cancelled
-  and closed, which runs its ``finally``;
+  and closed, which runs its ``finally``. The pump yields to the event loop after every chunk, because
+  ASGI servers turn ``send`` after a disconnect into an immediate no-op: without that yield a producer
+  that never waits would run to its end before the watcher is scheduled;
 * an exception after the response started is re-raised, which makes the ASGI server abort the
   connection: the client sees a truncated body (no final chunk), never a clean end;
 * an exception before the response started propagates too: the ASGI server answers a complete 500.
@@ -57,6 +59,10 @@ class StreamHandler:
         try:
             async for data in producer:
                 await self.write(send, data)
+                # After a disconnect, uvicorn, hypercorn and granian complete ``send`` at once without
+                # suspending; a producer that never awaits anything else would then race to its end
+                # before the disconnect watcher runs. Yield once per chunk so the watcher can stop it.
+                await asyncio.sleep(0)
             await self.finish(send)
         finally:
             await producer.aclose()  # a no-op when the generator already finished

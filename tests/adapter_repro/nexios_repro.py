@@ -65,13 +65,35 @@ def head_waits_for_first_chunk(port: int) -> None:
     print(f"N4 GET /stream?n=1&size=4&delay=1000: first response byte after {first:.3f}s: {data[:40]!r}\n")
 
 
+def producer_leaked_after_reset(port: int) -> None:
+    """N5: a client that stopped reading (the server blocked on backpressure) resets; nothing else
+    happens on the server for 3 s; the probe then still counts the producer as running."""
+    import json
+    import struct
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((HOST, port))
+    sock.sendall(b"GET /stream?id=n5&n=4096&size=65536 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(1.5)  # the server fills the socket buffers and blocks in send()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST
+    time.sleep(3.0)
+    _, data = exchange(port, b"GET /probe?id=n5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    probe = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    kinds = [e["kind"] for e in probe["record"]["events"]]
+    print(f"N5 3 s after the reset: active producers {probe['active']}, last events {kinds[-3:]}, "
+          f"cleanup ran: {'cleanup' in kinds}\n")
+
+
 def main(servers: list[str]) -> int:
     for server in servers:
         port = free_port()
         argv = [sys.executable, "-m", "adapters.nexios_app", "--server", server, "--host", HOST, "--port", str(port)]
         with ServerProcess(argv, HOST, port, name=f"nexios/{server}"):
             print(f"===== nexios under {server} =====")
-            for repro in (content_length_dropped, duplicated_headers, http10_chunked, head_waits_for_first_chunk):
+            for repro in (content_length_dropped, duplicated_headers, http10_chunked, head_waits_for_first_chunk,
+                          producer_leaked_after_reset):
                 repro(port)
     return 0
 

@@ -13,5 +13,5 @@ class IgnoresDisconnect(StreamHandler):
 
 app = make_app(IgnoresDisconnect())
 CAUGHT_BY = {"abort.fin-cleanup", "abort.rst-cleanup", "abort.idle", "abort.stops-producer",
-             "abort.healthy-after-100",
+             "abort.healthy-after-100", "abort.while-backpressured",
              "sse.idle-disconnect"}
