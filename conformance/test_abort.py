@@ -11,13 +11,14 @@ from .cases import case
 from .helpers import ms, new_id, start_stream
 
 CLEANUP_BOUND = 2.0  # seconds from the client leaving to the producer's finally block
+FIRST_DATA_WAIT = 5.0  # seconds to wait for the chunks read before leaving (a correct server: ~0.1 s)
 
 
 def _abort_and_wait(target, figures, how: str, plan: StreamPlan, read_chunks: int):
     if read_chunks:
-        conn, ex = start_stream(target, plan)
+        conn, ex = start_stream(target, plan, timeout=FIRST_DATA_WAIT)
         assert ex.status == 200, f"status {ex.status} ({ex.ending}: {ex.error})"
-        conn.read_body(max_bytes=sum(plan.size_of(i) for i in range(read_chunks)))
+        conn.read_body(max_bytes=sum(plan.size_of(i) for i in range(read_chunks)), timeout=FIRST_DATA_WAIT)
     else:
         # Judge disconnect detection alone: do not depend on the server sending the head early.
         conn = target.connect()

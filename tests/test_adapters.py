@@ -10,7 +10,8 @@ from streamspec import registry
 from streamspec.adapter import LaunchOptions
 from streamspec.contract import StreamPlan
 from streamspec.launch import ServerProcess, free_port
-from streamspec.sse import SsePlan, expected_data
+from streamspec.sse import expected_data
+from tests.suite_runner import run_suite
 
 CASES = [(name, server) for name in registry.BUILTIN for server in
          (registry.get(name).servers if name in registry.names() else ("default",))]
@@ -43,3 +44,17 @@ def test_adapter_serves_the_contract_and_leaves_nothing(name, server):
             assert http.get("/sse", params={"n": 2}, headers={"Last-Event-ID": "2"}).status_code == 204
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE], \
         f"{name} left processes behind"
+
+
+@pytest.mark.parametrize("name,server", [c for c in CASES if c[0] != "reference"],
+                         ids=[f"{n}-{s}" for n, s in CASES if n != "reference"])
+def test_adapter_verdict_matches_its_expectations(name, server, tmp_path):
+    """``pytest conformance --adapter=NAME`` exits 0: every case passes or fails exactly as the adapter's
+    expectations file says (a regression or a stale expectation fails this test). The reference's own
+    runs are in tests/test_teeth.py."""
+    adapter = registry.get(name)
+    if adapter.missing_modules():
+        pytest.skip(f"{name} is not installed: pip install -e '.[{adapter.extra}]'")
+    run = run_suite(tmp_path / "results.json", f"--adapter={name}", f"--server={server}")
+    assert run.returncode == 0, (f"{name}/{server}: regressed {sorted(run.ids_with('fail', 'error'))}, "
+                                 f"stale expectations {sorted(run.ids_with('unexpected-pass'))}\n{run.output}")
