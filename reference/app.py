@@ -38,6 +38,8 @@ from .asgi import query_of, send_json, send_whole, wait_for_disconnect
 class StreamHandler:
     """``/stream`` and ``/sse``: parse the plan, start the response, deliver the producer's chunks."""
 
+    sse_plan = SsePlan  # the SSE scenario (framing included); a variant may swap in a broken one
+
     # -- the steps -------------------------------------------------------------------------------
     def headers(self, plan: StreamPlan) -> list[tuple[bytes, bytes]]:
         headers = [(b"content-type", b"application/octet-stream"), (b"cache-control", b"no-store")]
@@ -99,7 +101,7 @@ class StreamHandler:
     async def sse(self, scope, receive, send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
+            plan = self.sse_plan.from_request(query_of(scope), headers.get("last-event-id"))
         except PlanError as exc:
             await send_whole(send, 400, str(exc).encode())
             return

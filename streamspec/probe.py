@@ -12,6 +12,7 @@ the server runs on another host.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections import OrderedDict
@@ -76,3 +77,33 @@ class ProbeRegistry:
 
 #: The registry of this process. Every server (reference or adapter) serves this one.
 PROBE = ProbeRegistry()
+
+
+class ProducerLife:
+    """``with ProducerLife(record): ...`` around a producer's body records its whole life.
+
+    ``start`` on entry; on exit how it ended (``done``, ``cancelled`` when the consuming task was
+    cancelled while the producer awaited, ``closed`` when ``aclose()`` reached it at a ``yield``), then
+    ``cleanup`` last, which is what the producer's ``finally`` block would do. Both producers (the byte
+    stream and SSE) use it, so their probe diaries mean the same thing.
+    """
+
+    def __init__(self, record: ProbeRecord, **start_fields: Any) -> None:
+        self.record = record
+        self.start_fields = start_fields
+
+    def __enter__(self) -> ProbeRecord:
+        PROBE.producer_started()
+        self.record.add("start", **self.start_fields)
+        return self.record
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.record.add("done")
+        elif issubclass(exc_type, asyncio.CancelledError):
+            self.record.add("cancelled")
+        elif issubclass(exc_type, GeneratorExit):
+            self.record.add("closed")
+        self.record.add("cleanup")
+        PROBE.producer_cleaned()
+        return False

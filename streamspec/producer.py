@@ -10,7 +10,7 @@ import asyncio
 from typing import AsyncIterator
 
 from .contract import StreamPlan
-from .probe import PROBE, ProbeRecord
+from .probe import PROBE, ProbeRecord, ProducerLife
 
 
 class ProducerError(RuntimeError):
@@ -36,10 +36,8 @@ async def produce(plan: StreamPlan, record: ProbeRecord) -> AsyncIterator[bytes]
     ``error`` (raise_after), ``cancelled`` (the consuming task was cancelled while we awaited),
     ``closed`` (aclose() at a yield); and always ``cleanup`` from the ``finally`` block last.
     """
-    PROBE.producer_started()
-    record.add("start")
     delay = plan.delay_ms / 1000.0
-    try:
+    with ProducerLife(record):
         for index in range(plan.chunk_count):
             if delay:
                 await asyncio.sleep(delay)
@@ -49,13 +47,3 @@ async def produce(plan: StreamPlan, record: ProbeRecord) -> AsyncIterator[bytes]
             data = plan.chunk(index)
             record.add("chunk", index=index, size=len(data))
             yield data
-        record.add("done")
-    except asyncio.CancelledError:
-        record.add("cancelled")
-        raise
-    except GeneratorExit:
-        record.add("closed")
-        raise
-    finally:
-        record.add("cleanup")
-        PROBE.producer_cleaned()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Mapping
 
 from .contract import PlanError
-from .probe import PROBE, ProbeRecord
+from .probe import PROBE, ProbeRecord, ProducerLife
 
 PAYLOADS = ("plain", "multiline", "cr", "crlf", "unicode")
 KEEPALIVE = ": keep-alive\n\n"
@@ -135,9 +135,7 @@ async def produce_events(plan: SsePlan, record: ProbeRecord | None = None) -> As
     then each event. Probe events: ``start``, ``event`` (id), ``keepalive``, then ``done`` /
     ``cancelled`` / ``closed``, and ``cleanup`` last, as the byte stream producer does."""
     record = record or PROBE.record(plan.request_id)
-    PROBE.producer_started()
-    record.add("start", last_id=plan.last_id)
-    try:
+    with ProducerLife(record, last_id=plan.last_id):
         if plan.retry_ms is not None:
             yield encode_retry(plan.retry_ms)
         for event_id in plan.ids():
@@ -145,16 +143,6 @@ async def produce_events(plan: SsePlan, record: ProbeRecord | None = None) -> As
                 yield comment
             record.add("event", event=event_id)
             yield plan.event_block(event_id)
-        record.add("done")
-    except asyncio.CancelledError:
-        record.add("cancelled")
-        raise
-    except GeneratorExit:
-        record.add("closed")
-        raise
-    finally:
-        record.add("cleanup")
-        PROBE.producer_cleaned()
 
 
 async def _wait(plan: SsePlan, record: ProbeRecord) -> AsyncIterator[str]:

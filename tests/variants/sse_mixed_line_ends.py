@@ -3,10 +3,8 @@
 lone CR *is* a line end: the text after it becomes a line of its own, read as an unknown field name
 and dropped, while the CRLF's CR leaves mixed CRLF/LF line ends behind."""
 
-from reference.app import StreamHandler, _utf8, make_app
-from reference.asgi import query_of, send_whole
-from streamspec.contract import PlanError
-from streamspec.sse import HEADERS, SsePlan, produce_events, raw_payload
+from reference.app import StreamHandler, make_app
+from streamspec.sse import SsePlan, raw_payload
 
 
 class NaivePlan(SsePlan):
@@ -17,20 +15,9 @@ class NaivePlan(SsePlan):
 
 
 class MixedLineEnds(StreamHandler):
-    async def sse(self, scope, receive, send):
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            plan = NaivePlan.from_request(query_of(scope), headers.get("last-event-id"))
-        except PlanError as exc:
-            await send_whole(send, 400, str(exc).encode())
-            return
-        if plan.exhausted:
-            await send_whole(send, 204, b"")
-            return
-        await self.start(send, 200, [(k.encode(), v.encode()) for k, v in HEADERS])
-        await self.deliver(_utf8(produce_events(plan)), send, receive)
+    sse_plan = NaivePlan
 
 
-app = make_app(routes={"/sse": MixedLineEnds().sse})
+app = make_app(MixedLineEnds())
 SELECT = "sse.*"
 CAUGHT_BY = {"sse.framing", "sse.browser-eventsource"}
