@@ -17,19 +17,18 @@ production (the reference runs uvicorn's h11 protocol instead).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 
 from nexios import NexiosApp
 
+from streamspec import asgi_servers
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, produce_events
 
-SERVERS = ("uvicorn", "hypercorn", "granian")
 UVICORN_HTTP = "httptools"  # recorded: uvicorn's protocol implementation decides HTTP/1.0 framing
 
 app = NexiosApp()
@@ -86,42 +85,11 @@ async def health(request, response):
     return response.text("ok\n")
 
 
-def serve(server: str, host: str, port: int) -> None:
-    """Run ``app`` in the foreground, one worker, the way each server's docs run an ASGI app."""
-    if server == "uvicorn":
-        import uvicorn
-
-        uvicorn.run(app, host=host, port=port, http=UVICORN_HTTP, log_level="warning", access_log=False)
-    elif server == "hypercorn":
-        import asyncio
-
-        from hypercorn.asyncio import serve as hypercorn_serve
-        from hypercorn.config import Config
-
-        config = Config()
-        config.bind = [f"{host}:{port}"]
-        config.loglevel = "WARNING"
-        config.accesslog = None
-        asyncio.run(hypercorn_serve(app, config))
-    else:
-        from granian import Granian
-        from granian.constants import Interfaces
-
-        Granian("adapters.nexios_app:app", address=host, port=port, interface=Interfaces.ASGI, workers=1,
-                log_level="warning").serve()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapters.nexios_app", description=__doc__.split("\n")[0])
-    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    try:
-        serve(args.server, args.host, args.port)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    """Serve ``app`` with the shared ASGI runner (the same one the reference uses), uvicorn on httptools."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return asgi_servers.main(["--app", "adapters.nexios_app:app", "--uvicorn-http", UVICORN_HTTP, *args],
+                             prog="python -m adapters.nexios_app")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,14 @@
-"""``python -m reference --server {uvicorn,hypercorn,granian} --port N``: serve the reference app."""
+"""``python -m reference --server {uvicorn,hypercorn,granian} --port N``: serve the reference app.
+
+``--app module:attr`` serves another ASGI app instead (tests/ serve broken variants this way);
+``--uvicorn-http httptools`` picks uvicorn's other HTTP protocol (see streamspec/asgi_servers.py).
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from .servers import SERVERS, run_granian, run_hypercorn, run_uvicorn
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__)
-    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--app", default="reference.app:app",
-                        help="ASGI app as module:attr (the tests serve broken variants this way)")
-    parser.add_argument("--uvicorn-http", choices=("h11", "httptools"), default="h11")
-    args = parser.parse_args(argv)
-    try:
-        if args.server == "uvicorn":
-            run_uvicorn(args.app, args.host, args.port, http=args.uvicorn_http)
-        elif args.server == "hypercorn":
-            run_hypercorn(args.app, args.host, args.port)
-        else:
-            run_granian(args.app, args.host, args.port)
-    except KeyboardInterrupt:
-        pass
-    return 0
-
+from streamspec.asgi_servers import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(default_app="reference.app:app", prog="python -m reference"))

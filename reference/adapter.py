@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamspec.adapter import Adapter, LaunchOptions
 
-from .servers import SERVERS
+from streamspec.asgi_servers import SERVERS
 
 
 def _command(options: LaunchOptions) -> list[str]:
