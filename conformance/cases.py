@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import pytest
 
+from streamspec.adapter import CAPABILITIES
+
 LEVELS = ("MUST", "SHOULD", "INFO")
 
 
 def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = ()):
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
+    unknown = set(requires) - set(CAPABILITIES)
+    if unknown:  # a misspelt capability would silently never be reported unsupported
+        raise ValueError(f"case {case_id}: unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
     return pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires))
 
 

@@ -70,10 +70,6 @@ class Exchange:
         values = [v for k, v in self.headers if k == name.lower()]
         return ", ".join(values) if values else None
 
-    @property
-    def is_chunked(self) -> bool:
-        return "chunked" in (self.header("transfer-encoding") or "").lower()
-
     def time_of_offset(self, offset: int) -> float | None:
         """When the body byte just before ``offset`` arrived (None if it never did)."""
         if offset <= 0:
@@ -111,7 +107,6 @@ class WireConnection:
         self.h11 = h11.Connection(h11.CLIENT)
         self.exchange: Exchange | None = None
         self.closed_by_peer = False
-        self._raw_seen = 0
 
     # -- sending ---------------------------------------------------------------------------------
     def send_request(self, method: str, target: str, headers: list[tuple[str, str]] | None = None,
@@ -153,7 +148,6 @@ class WireConnection:
         if len(ex.raw_head) < TRACE_HEAD:
             ex.raw_head += data[: TRACE_HEAD - len(ex.raw_head)]
         ex.raw_tail = (ex.raw_tail + data)[-TRACE_TAIL:]
-        self._raw_seen += len(data)
         return data
 
     def _pump(self, deadline: float, recv_size: int, done=lambda: False) -> None:
@@ -247,23 +241,6 @@ class WireConnection:
     def next_cycle(self) -> None:
         """Prepare h11 for another request on this connection (keep-alive)."""
         self.h11.start_next_cycle()
-
-    def peer_closed_within(self, timeout: float) -> bool:
-        """True when the server closes this connection (EOF or reset) within ``timeout`` seconds."""
-        if self.closed_by_peer:
-            return True
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            except ConnectionResetError:
-                return True
-            if not data:
-                return True
-        return False
 
     # -- leaving ---------------------------------------------------------------------------------
     def abort_fin(self) -> float:

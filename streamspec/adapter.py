@@ -56,6 +56,12 @@ class Adapter:
     accepts_app: bool = False  # True when --app can swap in another ASGI app (the reference only)
     install_hint: str = ""  # how to install what ``modules`` needs; built-ins derive it from ``extra``
 
+    def __post_init__(self) -> None:
+        unknown = set(self.lacks) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"adapter {self.name}: unknown capabilities in lacks: {sorted(unknown)}; "
+                             f"known: {sorted(CAPABILITIES)}")
+
     @property
     def default_server(self) -> str:
         return self.servers[0]

@@ -101,3 +101,16 @@ def test_external_runs_against_a_server_started_by_hand(tmp_path):
     assert set(unsupported) == {"abort.healthy-after-100"}, unsupported
     assert "not started by the suite" in unsupported["abort.healthy-after-100"]
     assert run.results["summary"]["fail"] == 0
+
+
+def test_capability_names_are_checked():
+    """A misspelt capability would silently never make a case unsupported, so it is rejected."""
+    import pytest
+
+    from conformance.cases import case
+    from streamspec.adapter import Adapter
+
+    with pytest.raises(ValueError, match="unknown capabilities"):
+        Adapter(name="typo", description="", command=lambda o: [], lacks={"local-proces": "x"})
+    with pytest.raises(ValueError, match="unknown capabilities"):
+        case("x.y", "MUST", "none", requires=("sse-events",))
