@@ -20,12 +20,16 @@ The producer is wrapped in ``contextlib.aclosing`` so that whenever the handler 
 is garbage collected (the failed write's traceback keeps it in a reference cycle): plain async-generator
 hygiene, as the reference's ``await producer.aclose()``, not disconnect detection.
 
-``/sse`` uses aiohttp-sse's ``sse_response`` (what aiohttp users reach for) for the response object,
-its headers and connection handling, and writes the pre-framed blocks of the shared
-``produce_events`` with that response's ``write()``. We do not re-frame through ``sse.send()``: the
-shared producer is the single source of the events' bytes and of the probe diary (start, event,
-keepalive, cleanup), so re-deriving ids and payloads here would duplicate it and could drift. The
-library's defaults stay: its 15 s ``: ping`` comment and its 405 for HEAD (findings N1, N2).
+``raise_as=http``: the producer raises ``web.HTTPServiceUnavailable`` (aiohttp's own HTTP error type,
+the way aiohttp handlers signal a status); before ``prepare()`` aiohttp answers it as a complete 503.
+
+``/sse`` is aiohttp-sse's API end to end (what aiohttp users reach for): ``sse_response`` gives the
+response and its headers, every logical event goes out through ``resp.send(data, id=, event=)``, so the
+library frames it, and keep-alives are the library's own ``: ping`` task with ``ping_interval`` set to
+the plan's keep-alive interval (the shared producer yields no keep-alive ticks here). A ``retry`` item is
+passed as ``send(..., retry=)`` with the first event: aiohttp-sse has no call that sends a retry field
+alone (``send("", retry=)`` would dispatch an empty message). Its defaults stay: CRLF separators, its
+405 for HEAD (findings N1, N2).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, produce_events
+from streamspec.sse import SseEvent, SseKeepAlive, SsePlan, SseRetry, produce_events
 
 STREAM_HEADERS = {"Content-Type": "application/octet-stream", "Cache-Control": "no-store"}
 
@@ -52,7 +56,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
         plan = StreamPlan.from_query(request.query)
     except PlanError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    producer = open_stream(plan)  # ProducerError propagates: aiohttp answers a complete 500
+    # ProducerError propagates: aiohttp answers a complete 500; its HTTP error type answers 503
+    producer = open_stream(plan, http_error=http_error)
     resp = web.StreamResponse(headers=STREAM_HEADERS)
     if plan.content_length:
         resp.content_length = plan.total
@@ -64,18 +69,31 @@ async def stream(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+def http_error(status: int, message: str) -> web.HTTPException:
+    """The contract's framework HTTP error (``raise_as=http``): aiohttp's exception for that status."""
+    return web.HTTPServiceUnavailable(text=message) if status == 503 else web.HTTPException(text=message)
+
+
 async def sse(request: web.Request) -> web.StreamResponse:
-    """``GET /sse``: aiohttp-sse's response, carrying the shared producer's blocks as UTF-8."""
+    """``GET /sse``: aiohttp-sse frames every event and sends its own pings."""
     try:
         plan = SsePlan.from_request(request.query, request.headers.get("Last-Event-ID"))
     except PlanError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     if plan.exhausted:
         return web.Response(status=204)  # nothing left: tells a browser to stop reconnecting
-    async with sse_response(request, headers=dict(SSE_HEADERS)) as resp:
-        async with contextlib.aclosing(produce_events(plan)) as blocks:
-            async for block in blocks:
-                await resp.write(block.encode("utf-8"))
+    ping = {"ping_interval": plan.keepalive_s} if plan.keepalive_s else {}
+    async with sse_response(request, headers=dict(SSE_HEADERS), **ping) as resp:
+        retry = None
+        async with contextlib.aclosing(produce_events(plan, keepalive_ticks=False)) as items:
+            async for item in items:
+                if isinstance(item, SseRetry):
+                    retry = item.ms  # aiohttp-sse sends retry only as part of a message
+                elif isinstance(item, SseEvent):
+                    await resp.send(item.data, id=str(item.id), event=item.event, retry=retry)
+                    retry = None
+                elif isinstance(item, SseKeepAlive):  # not asked for: the library pings
+                    raise AssertionError("keep-alive ticks were not requested")
     return resp
 
 

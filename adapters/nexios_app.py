@@ -8,7 +8,10 @@ verdict shows Nexios as its users get it). The producers are the shared ones (``
 What is deliberately *not* here, because Nexios is meant to do it: no catching of producer errors
 (``ProducerError`` before the response goes to Nexios's ``ServerErrorMiddleware``; a mid-stream error
 propagates out of ``StreamingResponse``), no disconnect watcher (``StreamingResponse`` has its own),
-no HEAD route (a GET route answers HEAD too).
+no HEAD route (a GET route answers HEAD too). ``raise_as=http`` raises Nexios's ``HTTPException(503)``.
+Nexios has no SSE API (its guide frames ``data:`` lines by hand in the generator): ``/sse`` yields each
+logical event framed by the shared ``streamspec.sse.encode``, keep-alives as comment lines, as the guide's
+``":keepalive\n\n"`` does.
 
 ``python -m adapters.nexios_app --host H --port P [--server uvicorn|hypercorn|granian]`` serves it with
 one worker until SIGTERM. uvicorn runs with ``http="httptools"``, what ``uvicorn[standard]`` picks in
@@ -21,13 +24,14 @@ import contextlib
 import sys
 
 from nexios import NexiosApp
+from nexios.exceptions import HTTPException
 
 from streamspec import asgi_servers
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, produce_events
+from streamspec.sse import SsePlan, produce_text
 
 UVICORN_HTTP = "httptools"  # recorded: uvicorn's protocol implementation decides HTTP/1.0 framing
 
@@ -48,11 +52,17 @@ async def stream(request, response):
         plan = StreamPlan.from_query(_query(request))
     except PlanError as exc:
         return response.text(str(exc), status_code=400)
-    producer = open_stream(plan)  # ProducerError propagates: Nexios's error middleware answers 500
+    # ProducerError propagates: Nexios's error middleware answers 500; HTTPException its own status
+    producer = open_stream(plan, http_error=http_error)
     headers = {"Cache-Control": "no-store"}
     if plan.content_length:
         headers["Content-Length"] = str(plan.total)
     return response.stream(producer, content_type="application/octet-stream", headers=headers)
+
+
+def http_error(status: int, message: str) -> HTTPException:
+    """The contract's framework HTTP error (``raise_as=http``): Nexios's ``HTTPException``."""
+    return HTTPException(status_code=status, detail=message)
 
 
 @app.get("/sse")
@@ -66,7 +76,7 @@ async def sse(request, response):
 
     async def event_stream():
         # aclosing: when Nexios stops iterating, the shared producer is closed too (its cleanup runs)
-        async with contextlib.aclosing(produce_events(plan)) as blocks:
+        async with contextlib.aclosing(produce_text(plan)) as blocks:
             async for block in blocks:
                 yield block.encode("utf-8")
 

@@ -18,6 +18,10 @@ What this adapter deliberately does *not* do, so that the verdict shows Sanic as
 * no catching of a mid-stream producer error: it propagates into Sanic's error handling;
 * no special HEAD code: the routes accept HEAD and Sanic's HTTP/1 layer drops the body itself.
 
+``raise_as=http`` raises ``SanicException(status_code=503)``, Sanic's documented way to answer with a
+status. Sanic has no SSE API: ``/sse`` sends each logical event framed by the shared
+``streamspec.sse.encode`` (keep-alives as comment lines) through the same ``response.send()``.
+
 ``async with aclosing(producer)`` is plain Python async-generator hygiene (PEP 525 / contextlib), not
 disconnect handling: it makes the producer's ``finally`` run when the handler ends for any reason,
 as the reference's ``finally: await producer.aclose()`` does.
@@ -33,13 +37,14 @@ import sys
 from contextlib import aclosing
 
 from sanic import Request, Sanic
+from sanic.exceptions import SanicException
 from sanic.response import json, text
 
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, produce_events
+from streamspec.sse import SsePlan, produce_text
 
 app = Sanic("streamspec_sanic")
 
@@ -57,7 +62,7 @@ async def stream(request: Request):
     except PlanError as exc:
         return text(str(exc), status=400)
     # A ProducerError here propagates before anything was sent: Sanic's error handler answers 500.
-    producer = open_stream(plan)
+    producer = open_stream(plan, http_error=http_error)
     headers = {"cache-control": "no-store"}
     if plan.content_length:
         headers["content-length"] = str(plan.total)
@@ -66,6 +71,11 @@ async def stream(request: Request):
         async for chunk in producer:
             await response.send(chunk)
         await response.eof()
+
+
+def http_error(status: int, message: str) -> SanicException:
+    """The contract's framework HTTP error (``raise_as=http``): Sanic's own exception type."""
+    return SanicException(message, status_code=status)
 
 
 @app.route("/sse", methods=["GET", "HEAD"])
@@ -78,7 +88,7 @@ async def sse(request: Request):
         return text("", status=204)  # nothing left: tells a browser to stop reconnecting
     headers = dict(SSE_HEADERS)
     content_type = headers.pop("content-type")
-    async with aclosing(produce_events(plan)) as events:
+    async with aclosing(produce_text(plan)) as events:
         response = await request.respond(content_type=content_type, headers=headers)
         async for block in events:
             await response.send(block.encode("utf-8"))

@@ -17,5 +17,6 @@ ADAPTER = Adapter(
     idiom=("native AppResponse: write_header, then res.send_chunk(chunk, total) per chunk when the length "
            "is declared, else res.write(chunk) per chunk + res.end(b''); res.aborted checked between chunks"),
     expectations=Path(__file__).parent / "socketify_expectations.toml",
-    lacks={},
+    lacks={"http-errors": "socketify.py has no HTTP error type for handlers to raise (its docs answer a "
+                          "status with res.write_status(...).end(...))"},
 )

@@ -18,6 +18,8 @@ Why it looks the way it does (socketify docs: "Streaming data", "All Basic Stuff
 * errors: an exception escaping an async handler goes to socketify's task wrapper, which calls the
   app's error handler (default: log, then ``write_status(500).end("Internal Error")``). We let both
   the before-start ``ProducerError`` and mid-stream producer errors take that path;
+* socketify has no HTTP error type (``raise_as=http`` is a capability it lacks) and no SSE API:
+  ``/sse`` writes each logical event framed by the shared ``streamspec.sse.encode``;
 * ``req`` is only valid before the handler's first ``await`` (docs: "Preserve data for use after
   await"), so the query and headers are read first.
 """
@@ -33,7 +35,7 @@ from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, produce_events
+from streamspec.sse import SsePlan, produce_text
 
 
 def query_of(req) -> dict[str, str]:
@@ -92,7 +94,7 @@ async def sse(res, req) -> None:
     res.write_status(200)
     for key, value in SSE_HEADERS:
         res.write_header(key, value)
-    blocks = produce_events(plan)
+    blocks = produce_text(plan)
     async with contextlib.aclosing(blocks):
         async for block in blocks:
             if res.aborted:

@@ -14,7 +14,8 @@ point checked by the conformance suite:
   that never waits would run to its end before the watcher is scheduled;
 * an exception after the response started is re-raised, which makes the ASGI server abort the
   connection: the client sees a truncated body (no final chunk), never a clean end;
-* an exception before the response started propagates too: the ASGI server answers a complete 500.
+* an exception before the response started propagates too: the ASGI server answers a complete 500;
+  the contract's HTTP error (``raise_as=http``) is answered with its own status (503), complete.
 
 ``StreamHandler`` is split into small steps (start, write, finish, deliver) so that each broken variant
 in ``tests/variants/`` overrides exactly one step and shows which case catches that mistake.
@@ -28,17 +29,15 @@ from typing import AsyncIterator
 
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
-from streamspec.producer import open_stream
+from streamspec.producer import HttpError, open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, produce_events
+from streamspec.sse import SseItem, SsePlan, encode, produce_events
 
 from .asgi import query_of, send_json, send_whole, wait_for_disconnect
 
 
 class StreamHandler:
     """``/stream`` and ``/sse``: parse the plan, start the response, deliver the producer's chunks."""
-
-    sse_plan = SsePlan  # the SSE scenario (framing included); a variant may swap in a broken one
 
     # -- the steps -------------------------------------------------------------------------------
     def headers(self, plan: StreamPlan) -> list[tuple[bytes, bytes]]:
@@ -91,7 +90,11 @@ class StreamHandler:
         except PlanError as exc:
             await send_whole(send, 400, str(exc).encode())
             return
-        producer = open_stream(plan)  # ProducerError here propagates: the server answers 500
+        try:
+            producer = open_stream(plan)  # ProducerError here propagates: the server answers 500
+        except HttpError as exc:  # raise_as=http before the head: that error's status, complete
+            await send_whole(send, exc.status, f"{exc}\n".encode())
+            return
         await self.start(send, 200, self.headers(plan))
         if scope["method"] == "HEAD":
             await self.finish(send)
@@ -101,7 +104,7 @@ class StreamHandler:
     async def sse(self, scope, receive, send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            plan = self.sse_plan.from_request(query_of(scope), headers.get("last-event-id"))
+            plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
         except PlanError as exc:
             await send_whole(send, 400, str(exc).encode())
             return
@@ -112,15 +115,20 @@ class StreamHandler:
         if scope["method"] == "HEAD":
             await self.finish(send)
             return
-        await self.deliver(_utf8(produce_events(plan)), send, receive)
+        await self.deliver(_framed(produce_events(plan), self.frame), send, receive)
+
+    def frame(self, item: SseItem) -> bytes:
+        """One logical SSE item on the wire. The reference is its own SSE "framework": it frames with
+        ``streamspec.sse.encode`` (a variant overrides this step to frame wrongly)."""
+        return encode(item).encode("utf-8")
 
 
-async def _utf8(blocks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+async def _framed(items: AsyncIterator[SseItem], frame) -> AsyncIterator[bytes]:
     try:
-        async for block in blocks:
-            yield block.encode("utf-8")
+        async for item in items:
+            yield frame(item)
     finally:
-        await blocks.aclose()
+        await items.aclose()
 
 
 async def probe(scope, receive, send) -> None:

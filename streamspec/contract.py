@@ -17,6 +17,9 @@ Query parameters of ``GET /stream`` (all optional):
 ``raise_after`` the producer raises instead of producing chunk k (0: before chunk 0,
                 after the headers)
 ``fail_start``  ``1`` to fail before the response starts (must give a complete 500)
+``raise_as``    what the producer raises for ``raise_after``/``fail_start``: ``exception`` (default,
+                a plain exception: 500 before the head) or ``http`` (the framework's own HTTP error
+                type with status 503, which the adapter supplies: 503 before the head)
 ==============  ===========================================================================
 """
 
@@ -27,6 +30,9 @@ from typing import Mapping
 from urllib.parse import urlencode
 
 _CYCLE = bytes(range(256)) * 2
+
+RAISE_AS = ("exception", "http")
+HTTP_ERROR_STATUS = 503  # the status of ``raise_as=http``: distinct from 500, so honouring it shows
 
 MAX_TOTAL = 256 * 1024 * 1024  # refuse plans above 256 MiB: a typo must not exhaust the server
 
@@ -60,6 +66,7 @@ class StreamPlan:
     empty_every: int = 0
     raise_after: int | None = None
     fail_start: bool = False
+    raise_as: str = "exception"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- what the server produces --------------------------------------------------------------
@@ -92,6 +99,19 @@ class StreamPlan:
         count = self.chunk_count if upto is None else upto
         return b"".join(self.chunk(i) for i in range(count))
 
+    def expected_slice(self, start: int, end: int) -> bytes:
+        """Body bytes ``start:end`` computed chunk by chunk, without building the whole body."""
+        out, pos = [], 0
+        for i in range(self.chunk_count):
+            size = self.size_of(i)
+            if pos + size > start and pos < end:
+                data = self.chunk(i)
+                out.append(data[max(0, start - pos): min(size, end - pos)])
+            pos += size
+            if pos >= end:
+                break
+        return b"".join(out)
+
     def chunk_ends(self) -> list[int]:
         """Body offset just past each chunk: where chunk i's last byte lands in the body."""
         ends, pos = [], 0
@@ -122,6 +142,8 @@ class StreamPlan:
             params["raise_after"] = str(self.raise_after)
         if self.fail_start:
             params["fail_start"] = "1"
+        if self.raise_as != "exception":
+            params["raise_as"] = self.raise_as
         params.update(self.extra)
         return urlencode(params)
 
@@ -146,6 +168,9 @@ class StreamPlan:
             raise PlanError("sizes, delay and empty_every must not be negative")
         if raise_after is not None and raise_after < 0:
             raise PlanError("raise_after must not be negative")
+        raise_as = query.get("raise_as", "exception")
+        if raise_as not in RAISE_AS:
+            raise PlanError(f"raise_as must be one of {', '.join(RAISE_AS)}")
         plan = cls(
             request_id=query.get("id", ""),
             sizes=sizes,
@@ -154,6 +179,7 @@ class StreamPlan:
             empty_every=empty_every,
             raise_after=raise_after,
             fail_start=query.get("fail_start", "0") == "1",
+            raise_as=raise_as,
         )
         if plan.total > MAX_TOTAL:
             raise PlanError(f"plan asks for {plan.total} bytes; the limit is {MAX_TOTAL}")

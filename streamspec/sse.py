@@ -18,7 +18,9 @@ Resume: the ``Last-Event-ID`` request header (an integer k) makes the stream con
 When nothing is left (k >= n) the answer is ``204 No Content``, which tells a browser to stop
 reconnecting (WHATWG HTML 9.2.3).
 
-Framing written by ``encode_event``: LF line ends only; each line of the data (split at CR, LF or
+The producer yields *logical* items (``SseEvent``, ``SseRetry``, ``SseKeepAlive``); each adapter frames
+them with its framework's own SSE API and keep-alive mechanism where it has one, so the framework's
+framing is what the suite judges. Framing written by ``encode`` (for servers without an SSE API): LF line ends only; each line of the data (split at CR, LF or
 CRLF, which are all line ends to an SSE parser) becomes its own ``data:`` line, so what a spec-exact
 parser delivers is ``expected_data(i)``: the payload with every line break turned into LF.
 """
@@ -117,8 +119,16 @@ class SsePlan:
         end = self.count if self.close_after is None else min(self.count, self.last_id + self.close_after)
         return range(self.last_id + 1, end + 1)
 
+    @property
+    def keepalive_s(self) -> float | None:
+        """The keep-alive interval a framework's own ping mechanism is configured to (None: not asked)."""
+        return self.keepalive_ms / 1000.0 if self.keepalive_ms else None
+
+    def event_item(self, event_id: int) -> "SseEvent":
+        return SseEvent(event_id, raw_payload(self.payload, event_id), self.event)
+
     def event_block(self, event_id: int) -> str:
-        return encode_event(event_id, raw_payload(self.payload, event_id), self.event)
+        return encode(self.event_item(event_id))
 
 
 def _parse_last_id(value: str | None) -> int:
@@ -130,31 +140,83 @@ def _parse_last_id(value: str | None) -> int:
         return 0  # an id we never sent: start from the beginning
 
 
-async def produce_events(plan: SsePlan, record: ProbeRecord | None = None) -> AsyncIterator[str]:
-    """Yield the response's text blocks: ``retry:`` first if asked, keep-alive comments while waiting,
-    then each event. Probe events: ``start``, ``event`` (id), ``keepalive``, then ``done`` /
-    ``cancelled`` / ``closed``, and ``cleanup`` last, as the byte stream producer does."""
+@dataclass(frozen=True)
+class SseEvent:
+    """One logical event: the adapter frames it with its framework's SSE API (``id``, ``event``,
+    ``data``). ``data`` is the raw payload and may hold LF, CR and CRLF line breaks."""
+
+    id: int
+    data: str
+    event: str | None = None
+
+
+@dataclass(frozen=True)
+class SseRetry:
+    """A ``retry:`` item (reconnection time in ms). It carries no data: it must dispatch no event."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class SseKeepAlive:
+    """A keep-alive tick: the plan's ``keepalive`` interval passed while idle. Adapters whose framework
+    has its own ping mechanism ask for no ticks (``keepalive_ticks=False``) and configure that mechanism
+    to ``SsePlan.keepalive_s`` instead; the others send a comment line."""
+
+
+SseItem = SseEvent | SseRetry | SseKeepAlive
+
+
+def encode(item: SseItem) -> str:
+    """Framing for servers with no SSE API of their own (the reference, Sanic, socketify, Nexios):
+    LF line ends, one ``data:`` line per data line, keep-alives as comment lines."""
+    if isinstance(item, SseEvent):
+        return encode_event(item.id, item.data, item.event)
+    if isinstance(item, SseRetry):
+        return encode_retry(item.ms)
+    return KEEPALIVE
+
+
+async def produce_events(plan: SsePlan, record: ProbeRecord | None = None,
+                         keepalive_ticks: bool = True) -> AsyncIterator[SseItem]:
+    """Yield the response's logical items: ``SseRetry`` first if asked, ``SseKeepAlive`` ticks while
+    waiting (unless ``keepalive_ticks=False``: the framework pings by itself), then each ``SseEvent``.
+
+    Probe events: ``start``, ``retry``, ``event`` (id), ``keepalive`` (a tick handed to the adapter),
+    then ``done`` / ``cancelled`` / ``closed``, and ``cleanup`` last, as the byte stream producer does.
+    """
     record = record or PROBE.record(plan.request_id)
-    with ProducerLife(record, last_id=plan.last_id):
+    with ProducerLife(record, last_id=plan.last_id, keepalive_ticks=keepalive_ticks):
         if plan.retry_ms is not None:
-            yield encode_retry(plan.retry_ms)
+            record.add("retry", ms=plan.retry_ms)
+            yield SseRetry(plan.retry_ms)
         for event_id in plan.ids():
-            async for comment in _wait(plan, record):
-                yield comment
+            async for tick in _wait(plan, record, keepalive_ticks):
+                yield tick
             record.add("event", event=event_id)
-            yield plan.event_block(event_id)
+            yield plan.event_item(event_id)
 
 
-async def _wait(plan: SsePlan, record: ProbeRecord) -> AsyncIterator[str]:
-    """Sleep ``interval_ms``, yielding a keep-alive comment every ``keepalive_ms`` meanwhile."""
+async def produce_text(plan: SsePlan, record: ProbeRecord | None = None) -> AsyncIterator[str]:
+    """``produce_events`` framed by ``encode``: the text blocks of a server with no SSE API."""
+    items = produce_events(plan, record)
+    try:
+        async for item in items:
+            yield encode(item)
+    finally:
+        await items.aclose()
+
+
+async def _wait(plan: SsePlan, record: ProbeRecord, ticks: bool) -> AsyncIterator[SseKeepAlive]:
+    """Sleep ``interval_ms``, yielding a keep-alive tick every ``keepalive_ms`` meanwhile."""
     remaining = plan.interval_ms / 1000.0
-    step = plan.keepalive_ms / 1000.0
+    step = plan.keepalive_ms / 1000.0 if ticks else 0.0
     while remaining > 0:
         if step and step < remaining:
             await asyncio.sleep(step)
             remaining -= step
             record.add("keepalive")
-            yield KEEPALIVE
+            yield SseKeepAlive()
         else:
             await asyncio.sleep(remaining)
             remaining = 0

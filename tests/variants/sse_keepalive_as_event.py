@@ -2,14 +2,12 @@
 a comment line, so every browser listener sees a message it never asked for."""
 
 from reference.app import StreamHandler, make_app
-from streamspec.sse import KEEPALIVE
-
-PING = b"event: keepalive\ndata: ping\n\n"
+from streamspec.sse import SseKeepAlive
 
 
 class KeepaliveAsEvent(StreamHandler):
-    async def write(self, send, data):
-        await super().write(send, PING if data == KEEPALIVE.encode() else data)
+    def frame(self, item):
+        return b"event: keepalive\ndata: ping\n\n" if isinstance(item, SseKeepAlive) else super().frame(item)
 
 
 app = make_app(routes={"/sse": KeepaliveAsEvent().sse})

@@ -4,18 +4,16 @@ lone CR *is* a line end: the text after it becomes a line of its own, read as an
 and dropped, while the CRLF's CR leaves mixed CRLF/LF line ends behind."""
 
 from reference.app import StreamHandler, make_app
-from streamspec.sse import SsePlan, raw_payload
-
-
-class NaivePlan(SsePlan):
-    def event_block(self, event_id: int) -> str:
-        lines = [f"event: {self.event}"] if self.event else []
-        lines += [f"data: {line}" for line in raw_payload(self.payload, event_id).split("\n")]
-        return "\n".join(lines + [f"id: {event_id}"]) + "\n\n"
+from streamspec.sse import SseEvent
 
 
 class MixedLineEnds(StreamHandler):
-    sse_plan = NaivePlan
+    def frame(self, item):
+        if not isinstance(item, SseEvent):
+            return super().frame(item)
+        lines = [f"event: {item.event}"] if item.event else []
+        lines += [f"data: {line}" for line in item.data.split("\n")]
+        return ("\n".join(lines + [f"id: {item.id}"]) + "\n\n").encode()
 
 
 app = make_app(MixedLineEnds())
