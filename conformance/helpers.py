@@ -1,4 +1,6 @@
-"""Small helpers shared by the case modules: request ids and stream requests in one call."""
+"""Small helpers shared by the case modules: request ids, stream requests in one call, and the first
+checks every case makes (status and framing), so a failure says what arrived instead of failing later
+with a TypeError."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import uuid
 
 from streamspec.contract import StreamPlan
 
+from . import bounds
 from .target import Target
 from .wire import Exchange, WireConnection
 
@@ -15,21 +18,65 @@ def new_id(prefix: str) -> str:
 
 
 def fetch(target: Target, plan: StreamPlan, method: str = "GET", http10: bool = False,
-          timeout: float = 10.0) -> tuple[WireConnection, Exchange]:
-    """Send one stream request on a new connection and read the whole response."""
-    conn = target.connect(timeout=timeout)
-    ex = conn.send_request(method, plan.target(), http10=http10)
-    conn.read_response(timeout)
+          timeout: float | None = None) -> tuple[WireConnection, Exchange]:
+    """Send one stream request on a new connection and read the whole response, checking each byte.
+
+    The default timeout is what the plan needs: its delays plus ``bounds.BODY_S``, after a head within
+    ``bounds.HEAD_S`` of the first chunk's delay."""
+    conn = target.connect()
+    ex = conn.send_request(method, plan.target(), http10=http10, plan=plan)
+    conn.read_head(plan_head_wait(plan))
+    if ex.ending == "open":
+        conn.read_body(timeout=timeout or plan_body_wait(plan))
     return conn, ex
 
 
-def start_stream(target: Target, plan: StreamPlan, rcvbuf: int | None = None,
-                 timeout: float = 10.0) -> tuple[WireConnection, Exchange]:
-    """Send one stream request and read only the response head."""
-    conn = target.connect(timeout=timeout, rcvbuf=rcvbuf)
-    ex = conn.send_request("GET", plan.target())
-    conn.read_head(timeout)
+def start_stream(target: Target, plan: StreamPlan, rcvbuf: int | None = None) -> tuple[WireConnection, Exchange]:
+    """Send one stream request and read only the response head (body bytes are checked as read)."""
+    conn = target.connect(rcvbuf=rcvbuf)
+    ex = conn.send_request("GET", plan.target(), plan=plan)
+    conn.read_head(plan_head_wait(plan))
     return conn, ex
+
+
+def plan_head_wait(plan: StreamPlan) -> float:
+    return bounds.HEAD_S + plan.delay_ms / 1000.0
+
+
+def plan_body_wait(plan: StreamPlan) -> float:
+    return bounds.BODY_S + plan.delay_ms / 1000.0 * plan.chunk_count
+
+
+def describe_path(ex: Exchange) -> str:
+    return f"{ex.method} {ex.target.split('?')[0]}"
+
+
+def require_status(ex: Exchange, expected: int = 200) -> None:
+    """The response has a head with the expected status; else say exactly what arrived."""
+    what = describe_path(ex)
+    if ex.status is None:
+        if ex.ending == "timeout":
+            raise AssertionError(f"{what} got no response head within the bound ({ex.error})")
+        raise AssertionError(f"{what} got no response head ({ex.ending}: {ex.error or 'nothing arrived'})")
+    if ex.status != expected:
+        raise AssertionError(f"{what} answered {ex.status}, expected {expected}; body starts "
+                             f"{ex.body[:200]!r}")
+
+
+def require_complete(ex: Exchange) -> None:
+    """The response ended as its framing says, and every byte matched the contract."""
+    what = describe_path(ex)
+    if ex.corrupt:
+        raise AssertionError(f"{what}: {ex.corrupt}")
+    if ex.ending != "complete":
+        raise AssertionError(f"{what}: the body did not end properly after {ex.body_length} bytes "
+                             f"({ex.ending}: {ex.error})")
+
+
+def require_intact(ex: Exchange) -> None:
+    """Every body byte read so far matched the contract (duplicates, reordering, corruption fail)."""
+    if ex.corrupt:
+        raise AssertionError(f"{describe_path(ex)}: {ex.corrupt}")
 
 
 def ms(seconds: float | None) -> float | None:

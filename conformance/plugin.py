@@ -7,6 +7,8 @@ only starts a server when a conformance case asks for the ``target`` fixture.
 from __future__ import annotations
 
 import fnmatch
+import os
+import re
 import time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from streamspec import registry
 from streamspec.launch import ROOT, ServerError
 
 from . import expectations, results
-from .cases import case_info
+from .cases import PreconditionNotMet, case_info
 from .target import ServerManager
 
 _MANAGER = pytest.StashKey[ServerManager]()
@@ -46,6 +48,13 @@ def pytest_addoption(parser) -> None:
                     help="run only cases whose id matches this glob, e.g. 'abort.*' (repeatable)")
     group.addoption("--server-arg", action="append", default=[],
                     help="extra argument for the server command (repeatable)")
+    group.addoption("--python", default=None, metavar="PATH",
+                    help="interpreter that runs the adapter's server (e.g. another virtualenv's python, for "
+                         "an old framework release); versions in the results come from that interpreter")
+    group.addoption("--require-browser", action="store_true",
+                    default=os.environ.get("STREAMSPEC_REQUIRE_BROWSER") == "1",
+                    help="fail (not 'unsupported') the browser case when no browser is installed; also "
+                         "STREAMSPEC_REQUIRE_BROWSER=1")
 
 
 def _usage(message: str) -> pytest.UsageError:
@@ -78,15 +87,18 @@ def pytest_configure(config) -> None:
         if config.getoption("app") and not adapter.accepts_app:
             raise _usage(f"--app only works with the reference adapter, not {name}")
     config.stash[_MANAGER] = ServerManager(adapter, name, server, base_url, config.getoption("port"),
-                                           config.getoption("app"), tuple(config.getoption("server_arg")))
+                                           config.getoption("app"), tuple(config.getoption("server_arg")),
+                                           config.getoption("python"))
     config.stash[_RESULTS] = []
     config.stash[_META] = {
-        "adapter": name,
+        "adapter": adapter.name if adapter else name,
         "server": server,
         "app": config.getoption("app"),
         "server_args": config.getoption("server_arg"),
         "strict": bool(config.getoption("ignore_expectations")),
-        "versions": adapter.versions(server) if adapter else {},
+        "versions": {},
+        "versions_from": "server",
+        "python_executable": config.getoption("python"),
         "idiom": adapter.idiom if adapter else "",
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "t0": time.monotonic(),
@@ -113,7 +125,9 @@ def pytest_collection_modifyitems(config, items) -> None:
             continue
         exp = expected.get(info["id"])
         if exp is not None:
-            item.add_marker(pytest.mark.xfail(reason=f"expected failure: {exp.reason}", strict=True))
+            # raises=AssertionError: an error (precondition not met, a crash) is never the expected failure
+            item.add_marker(pytest.mark.xfail(reason=f"expected failure: {exp.reason}", strict=True,
+                                              raises=AssertionError))
         item.stash[_FIGURES] = {}
 
 
@@ -140,6 +154,8 @@ def target(request):
         if first:
             pytest.exit(f"streamspec: {exc}", returncode=3)
         raise
+    if tgt.process is not None:
+        request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
     yield tgt
     died = manager.died()
     tgt.forget_connections()
@@ -151,6 +167,24 @@ def target(request):
 def figures(request) -> dict:
     """Measured figures of this case; they go into the results file whatever the outcome."""
     return request.node.stash.setdefault(_FIGURES, {})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After a case passed: no connection it used may hold bytes after a complete response (a HEAD or
+    204 with a body, garbage after the last chunk). That is a failure of the case that sent the request."""
+    outcome = yield
+    target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
+    if outcome.excinfo is not None or target is None or case_info(item) is None:
+        return
+    for conn in target.connections:
+        extra = conn.stray_bytes()
+        if extra:
+            ex = conn.exchange
+            outcome.force_exception(AssertionError(
+                f"{len(extra)} bytes arrived after the complete response to {ex.method} "
+                f"{ex.target.split('?')[0]} ({ex.status}): {extra[:120]!r}"))
+            return
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -179,6 +213,11 @@ def pytest_runtest_makereport(item, call):
         entry["outcome"] = "unsupported"
         entry["reason"] = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         entry["reason"] = entry["reason"].removeprefix("Skipped: ")
+    elif report.failed and report.when == "call" and call.excinfo is not None \
+            and call.excinfo.errisinstance(PreconditionNotMet):
+        entry["outcome"] = "error"
+        entry["reason"] = f"precondition not met: {call.excinfo.value}"
+        entry["trace"] = item.stash.get(_TRACE, "")
     elif report.failed and report.when == "call":
         strict_xpass = "XPASS(strict)" in str(report.longrepr)
         entry["outcome"] = "unexpected-pass" if strict_xpass else "fail"
@@ -187,10 +226,15 @@ def pytest_runtest_makereport(item, call):
     elif report.failed:
         entry["outcome"] = "error"
         entry["reason"] = _short(report)
+    if entry["outcome"] in ("fail", "error", "expected-fail") and report.when in ("call", "teardown"):
+        log_at = item.stash.get(_LOG_AT, None)
+        if log_at is not None:
+            entry["server_output"] = log_at[0].output_since(log_at[1])
 
 
 _ENTRY = pytest.StashKey[dict]()
 _TRACE = pytest.StashKey[str]()
+_LOG_AT = pytest.StashKey[tuple]()
 
 
 def _short(report) -> str:
@@ -212,10 +256,24 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     meta = dict(config.stash[_META])
     meta["duration_s"] = round(time.monotonic() - meta.pop("t0"), 2)
     meta["base_url"] = config.getoption("base_url")
+    info = manager.server_info
+    if info is not None:
+        meta["versions"], meta["python_executable"] = info["versions"], info["executable"]
+    elif manager.adapter is not None:  # the server never answered its probe: the suite's view, said so
+        meta["versions"], meta["versions_from"] = manager.adapter.versions(manager.server), "suite"
     path = config.getoption("results")
-    path = Path(path) if path else ROOT / "reports" / "runs" / f"{meta['adapter']}-{meta['server']}.json"
+    path = Path(path) if path else ROOT / "reports" / "runs" / default_results_name(meta)
     results.write(path, meta, cases)
     config.stash[_META]["results_path"] = str(path)
+
+
+def default_results_name(meta: dict) -> str:
+    """``<adapter>-<server>.json``; a run of another app (``--app``) gets its own name, never the
+    reference's, so a variant's run cannot overwrite the reference's results."""
+    name = f"{meta['adapter']}-{meta['server']}"
+    if meta.get("app"):
+        name += "-app-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", meta["app"])
+    return name + ".json"
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:
@@ -225,6 +283,19 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
         counts = {}
         for c in cases:
             counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
+        bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]
+        if bad:
+            terminalreporter.section("streamspec: failing cases, with the server's output during each")
+            for c in bad:
+                terminalreporter.write_line(f"{c['id']}  {c['level']}  {c['outcome']}: {c['reason'][:600]}")
+                output = (c.get("server_output") or "").strip()
+                if output:
+                    for line in output.splitlines()[-25:]:
+                        terminalreporter.write_line(f"    | {line}")
+        browser = [c for c in cases if c["id"] == "sse.browser-eventsource" and c["outcome"] == "unsupported"]
+        if browser:
+            terminalreporter.write_line(f"streamspec: WARNING: the browser case did not run: {browser[0]['reason']}",
+                                        yellow=True, bold=True)
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
         terminalreporter.write_line(f"streamspec: {meta['adapter']}/{meta['server']}: {summary}")
         terminalreporter.write_line(f"streamspec: results written to {meta['results_path']}")

@@ -7,8 +7,11 @@ not start at all ends the run with one line saying why.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpx
 
 from streamspec.adapter import Adapter, LaunchOptions
 from streamspec.launch import ServerError, ServerProcess, free_port
@@ -43,7 +46,7 @@ class Target:
             self._probe.sync()
         return self._probe
 
-    def connect(self, timeout: float = 10.0, rcvbuf: int | None = None) -> WireConnection:
+    def connect(self, timeout: float = 5.0, rcvbuf: int | None = None) -> WireConnection:
         """A new wire connection; remembered so a failing case can show its trace."""
         conn = WireConnection(self.host, self.port, timeout=timeout, rcvbuf=rcvbuf)
         self.connections.append(conn)
@@ -59,18 +62,50 @@ class Target:
         return "\n---\n".join(ex.trace() for ex in shown)
 
 
+EXTERNAL_CHECK_S = 5.0  # an external URL must answer /health and /probe within this, once, up front
+
+
+def check_contract(base_url: str, timeout: float = EXTERNAL_CHECK_S) -> dict:
+    """``GET /health`` and ``GET /probe`` of a server the suite did not start; ServerError (one line) when
+    it does not answer the contract in time. Returns the probe summary."""
+    deadline = time.monotonic() + timeout
+    try:
+        with httpx.Client(base_url=base_url, timeout=timeout) as http:
+            health = http.get("/health")
+            if health.status_code != 200 or health.text != "ok\n":
+                raise ServerError(f"{base_url} does not serve the contract: GET /health answered "
+                                  f"{health.status_code} {health.text[:60]!r} (expected 200 'ok\\n')")
+            http.timeout = httpx.Timeout(max(0.1, deadline - time.monotonic()))
+            probe = http.get("/probe")
+            summary = probe.json() if probe.status_code == 200 else None
+    except httpx.TimeoutException:
+        raise ServerError(f"{base_url} did not answer /health and /probe within {timeout:.0f} s") from None
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ServerError(f"{base_url} does not serve the contract: {type(exc).__name__}: {exc}") from None
+    if not isinstance(summary, dict) or "now" not in summary:
+        raise ServerError(f"{base_url} does not serve the contract: GET /probe answered {probe.status_code} "
+                          f"{probe.text[:60]!r}, not the probe's JSON")
+    return summary
+
+
 class ServerManager:
     def __init__(self, adapter: Adapter | None, adapter_name: str, server: str, base_url: str | None,
-                 port: int | None, app: str | None, extra_args: tuple[str, ...]) -> None:
+                 port: int | None, app: str | None, extra_args: tuple[str, ...], python: str | None = None) -> None:
         self.adapter, self.adapter_name, self.server = adapter, adapter_name, server
         self.base_url, self.port, self.app, self.extra_args = base_url, port, app, extra_args
+        self.python = python
         self.target: Target | None = None
         self.starts = 0
+        #: versions and interpreter as the server's own probe reported them at its first start
+        self.server_info: dict | None = None
 
     def ensure(self) -> Target:
         """The live target, (re)starting the server when it is not running."""
         if self.base_url:
             if self.target is None:
+                summary = check_contract(self.base_url)
+                self.server_info = {"versions": summary.get("versions") or {},
+                                    "executable": summary.get("executable")}
                 parts = urlsplit(self.base_url)
                 self.target = Target(self.adapter_name, self.server, parts.hostname, parts.port or 80)
             return self.target
@@ -78,12 +113,17 @@ class ServerManager:
             return self.target
         self.stop()
         port = self.port or free_port()
-        options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args)
+        options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args,
+                                **({"python": self.python} if self.python else {}))
+        packages = ",".join(dict.fromkeys([*self.adapter.packages, self.server]))
         process = ServerProcess(self.adapter.command(options), "127.0.0.1", port,
-                                name=f"{self.adapter_name}/{self.server}")
+                                name=f"{self.adapter_name}/{self.server}", env={"STREAMSPEC_PACKAGES": packages})
         process.start()  # raises ServerError with the output tail
         self.starts += 1
         self.target = Target(self.adapter_name, self.server, "127.0.0.1", port, self.adapter, process)
+        if self.server_info is None:
+            summary = self.target.probe.summary()
+            self.server_info = {"versions": summary.get("versions") or {}, "executable": summary.get("executable")}
         return self.target
 
     def died(self) -> str | None:

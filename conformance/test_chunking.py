@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 
 from streamspec.contract import StreamPlan
 
-from .cases import case
-from .helpers import fetch, ms, new_id
+from . import bounds
+from .cases import case, precondition
+from .helpers import fetch, ms, new_id, require_complete, require_status
+from .timing import judge_flush
 
 MiB = 1024 * 1024
 
@@ -26,42 +28,31 @@ def test_reassembly(target, figures, sizes):
     with its own size indicator": the client reassembles exactly the bytes written, in order, for any
     chunk sizes and counts, including zero chunks and one 16 MiB chunk."""
     plan = StreamPlan(request_id=new_id("reasm"), sizes=tuple(sizes))
-    _, ex = fetch(target, plan, timeout=30.0)
+    _, ex = fetch(target, plan, timeout=bounds.BODY_S + plan.total / MiB)
     figures["examples"] = figures.get("examples", 0) + 1
     figures["largest_body"] = max(figures.get("largest_body", 0), plan.total)
-    assert ex.status == 200, f"status {ex.status}"
-    assert ex.ending == "complete", f"body did not end properly ({ex.ending}: {ex.error}) for sizes {sizes}"
-    body = ex.body
-    expected = plan.expected_body()
-    assert len(body) == len(expected), f"got {len(body)} bytes, expected {len(expected)} for sizes {sizes}"
-    assert body == expected, f"bytes differ at offset {_first_difference(body, expected)} for sizes {sizes}"
-
-
-def _first_difference(a: bytes, b: bytes) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    require_status(ex)
+    require_complete(ex)
+    assert ex.body_length == plan.total, f"got {ex.body_length} bytes, expected {plan.total} for sizes {sizes}"
 
 
 @case("chunking.flush-per-write", "MUST", "RFC 9112 §7.1; ASGI HTTP 'Response Body'")
 def test_flush_per_write(target, figures):
-    """Each write reaches the client before the next one is produced: no coalescing, no buffering until
-    the end, no Nagle stall. Judged by ordering: chunk i's last byte arrives before the producer makes
-    chunk i+1, with 250 ms between chunks (the probe gives production times)."""
-    delay = 0.25
-    plan = StreamPlan(request_id=new_id("flush"), sizes=(64,) * 5, delay_ms=delay * 1000)
+    """Each write reaches the client promptly and on its own: no holding, no coalescing, no buffering
+    until the end, no Nagle stall. Six chunks 250 ms apart: the median latency from "chunk produced"
+    (probe) to "its last byte arrived" is at most 50 ms, every chunk arrives before half the gap to the
+    next one has passed (with the clock error counted against the server), and consecutive chunks
+    arrive at least half a gap apart."""
+    plan = StreamPlan(request_id=new_id("flush"), sizes=(64,) * 6, delay_ms=250)
     _, ex = fetch(target, plan)
-    assert ex.ending == "complete", f"stream did not complete ({ex.ending}: {ex.error})"
+    require_status(ex)
+    require_complete(ex)
     view = target.probe.record(plan.request_id)
-    assert view is not None, "the probe has no record of this request"
-    ends = plan.chunk_ends()
-    arrivals = [ex.time_of_offset(end) for end in ends]
+    precondition(view is not None and len(view.chunks) == plan.chunk_count,
+                 "the probe does not show the producer making every chunk")
+    arrivals = [ex.time_of_offset(end) for end in plan.chunk_ends()]
     produced = [view.chunk_time(i) for i in range(plan.chunk_count)]
-    latencies = [a - p for a, p in zip(arrivals, produced)]
-    figures["chunk_latency_ms"] = [ms(x) for x in latencies]
-    figures["clock_error_ms"] = ms(target.probe.error)
-    late = [i for i in range(plan.chunk_count - 1) if arrivals[i] > produced[i + 1] + target.probe.error]
-    assert not late, (f"chunk(s) {late} reached the client only after the next chunk was produced: "
-                      f"writes are held back (latencies {figures['chunk_latency_ms']} ms, "
-                      f"{delay * 1000:.0f} ms between chunks)")
+    judge_flush(figures, arrivals, produced, plan.delay_ms / 1000, target.probe.error, "chunk")
 
 
 @case("chunking.headers-first", "SHOULD", "ASGI HTTP 'Response Start' (servers may defer headers)")
@@ -71,12 +62,14 @@ def test_headers_before_first_chunk(target, figures):
     server should not."""
     plan = StreamPlan(request_id=new_id("head1st"), sizes=(32, 32), delay_ms=300)
     _, ex = fetch(target, plan)
+    require_status(ex)
+    require_complete(ex)
     view = target.probe.record(plan.request_id)
-    assert ex.t_headers is not None, f"no response head ({ex.ending}: {ex.error})"
     first = view.chunk_time(0) if view else None
-    assert first is not None, "the producer never made chunk 0"
+    precondition(first is not None, "the probe does not show the producer making chunk 0")
     figures["headers_before_first_chunk_ms"] = ms(first - ex.t_headers)
-    assert ex.t_headers + target.probe.error < first, (
+    # A margin of a third of the delay: a server that holds the head for the first chunk sends both together.
+    assert ex.t_headers + target.probe.error + plan.delay_ms / 3000 < first, (
         f"headers arrived {ms(ex.t_headers - first)} ms after the first chunk was produced: "
         "the server held the response head back until the body started")
 
@@ -90,8 +83,10 @@ def test_empty_write_does_not_end(target, figures):
     _, ex = fetch(target, plan)
     figures["received"] = ex.body_length
     figures["expected"] = plan.total
-    assert ex.body == plan.expected_body() and ex.ending == "complete", (
-        f"got {ex.body_length} of {plan.total} bytes ({ex.ending}): an empty write ended the body")
+    require_status(ex)
+    require_complete(ex)
+    assert ex.body_length == plan.total, (
+        f"got {ex.body_length} of {plan.total} bytes: an empty write ended the body")
 
 
 @case("chunking.content-length", "MUST", "RFC 9112 §6.2, §6.3")
@@ -103,9 +98,11 @@ def test_declared_content_length(target, figures):
     _, ex = fetch(target, plan)
     figures["content_length"] = ex.header("content-length")
     figures["transfer_encoding"] = ex.header("transfer-encoding")
+    require_status(ex)
     assert ex.header("transfer-encoding") is None, f"Transfer-Encoding {ex.header('transfer-encoding')!r} sent with a declared length"
     assert ex.header("content-length") == str(plan.total), f"Content-Length {ex.header('content-length')!r}, expected {plan.total}"
-    assert ex.ending == "complete" and ex.body == plan.expected_body(), f"body wrong ({ex.body_length} bytes, {ex.ending})"
+    require_complete(ex)
+    assert ex.body_length == plan.total, f"got {ex.body_length} of {plan.total} bytes"
 
 
 @case("chunking.http10-no-chunked", "MUST", "RFC 9112 §6.1")
@@ -116,32 +113,50 @@ def test_http10_never_chunked(target, figures):
     plan = StreamPlan(request_id=new_id("h10"), sizes=(100,) * 4)
     _, ex = fetch(target, plan, http10=True)
     figures["transfer_encoding"] = ex.header("transfer-encoding")
-    assert ex.status == 200, f"status {ex.status} ({ex.ending}: {ex.error})"
+    require_status(ex)
     assert ex.header("transfer-encoding") is None, (
         f"answered an HTTP/1.0 request with Transfer-Encoding: {ex.header('transfer-encoding')}")
-    assert ex.body == plan.expected_body(), f"got {ex.body_length} of {plan.total} bytes"
+    require_complete(ex)
+    assert ex.body_length == plan.total, f"got {ex.body_length} of {plan.total} bytes"
 
 
-@case("chunking.head", "MUST", "RFC 9110 §9.3.2")
+@case("chunking.head", "MUST", "RFC 9110 §9.3.2; RFC 9112 §6.3")
 def test_head_gets_headers_only(target, figures):
     """"The HEAD method is identical to GET except that the server MUST NOT send content in the
-    response": HEAD on the stream gives GET's status and content type, no body, and the connection stays
-    in sync (a following request on it is answered correctly)."""
+    response": HEAD on the stream gives GET's status and content type and no body. A body sent anyway
+    would be read as the start of the next response, so the connection is then reused: a second request
+    on it must get exactly its own answer."""
     plan = StreamPlan(request_id=new_id("head"), sizes=(100,) * 4)
     _, get = fetch(target, plan)
+    require_status(get)
     conn = target.connect()
-    head = conn.send_request("HEAD", plan.target())
-    conn.read_response()
+    head = conn.send_request("HEAD", plan.target(), plan=plan)
+    conn.read_response(bounds.HEAD_S)
     figures["head_status"] = head.status
-    assert head.status == get.status, f"HEAD answered {head.status}, GET answered {get.status}"
+    require_status(head, get.status)
     assert head.header("content-type") == get.header("content-type"), "HEAD and GET differ in content type"
     assert head.ending == "complete" and head.body_length == 0, f"HEAD response carried {head.body_length} body bytes"
-    if not conn.closed_by_peer and conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
-        conn.next_cycle()
-        follow = conn.send_request("GET", "/health")
-        conn.read_response()
-        assert follow.status == 200 and follow.body == b"ok\n", (
-            f"the request after HEAD got {follow.status} {follow.body[:40]!r}: body bytes leaked after HEAD")
+    follow_up(conn, head, figures)
+
+
+def follow_up(conn, first, figures) -> None:
+    """Reuse a connection after a response that must carry no body (HEAD, 204, 304): the next request on
+    it must get its own answer, not leftover body bytes. A server may close instead (announced or not);
+    then whatever it sent before closing was already judged as stray bytes."""
+    stray = conn.stray_bytes()
+    figures["bytes_after_response"] = len(stray)
+    assert not stray, (f"{len(stray)} bytes followed the {first.status} response to {first.method}: "
+                       f"{stray[:80]!r}")
+    if conn.closed_by_peer or conn.h11.their_state is not h11.DONE or conn.h11.our_state is not h11.DONE:
+        figures["follow_up"] = "connection closed by the server"
+        return
+    conn.next_cycle()
+    follow = conn.send_request("GET", "/health")
+    conn.read_response(bounds.HEAD_S)
+    figures["follow_up"] = follow.status
+    assert follow.status == 200 and follow.body == b"ok\n" and follow.ending == "complete", (
+        f"the request after the {first.status} response to {first.method} got {follow.status} "
+        f"{follow.body[:40]!r} ({follow.ending}: {follow.error}): body bytes were sent after it")
 
 
 @case("chunking.keep-alive", "SHOULD", "RFC 9112 §9.3")
@@ -150,12 +165,14 @@ def test_connection_reusable(target, figures):
     same connection carries the next request."""
     plan = StreamPlan(request_id=new_id("reuse"), sizes=(500,) * 3)
     conn, first = fetch(target, plan)
-    assert first.ending == "complete", f"first response did not complete ({first.ending})"
+    require_status(first)
+    require_complete(first)
     figures["connection_header"] = first.header("connection")
     assert not conn.closed_by_peer and (first.header("connection") or "").lower() != "close", (
         "the server closed the connection after a complete streamed response")
     conn.next_cycle()
-    second = conn.send_request("GET", StreamPlan(sizes=(10,) * 2).target())
-    conn.read_response()
-    assert second.ending == "complete" and second.body == StreamPlan(sizes=(10,) * 2).expected_body(), (
-        f"second request on the connection failed ({second.ending}: {second.error})")
+    again = StreamPlan(sizes=(10,) * 2)
+    second = conn.send_request("GET", again.target(), plan=again)
+    conn.read_response(bounds.HEAD_S)
+    require_status(second)
+    require_complete(second)

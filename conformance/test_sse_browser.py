@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 INSTALL = "apt-get install chromium && pip install -e '.[browser]'"
 DEFAULT_RECONNECT_S = 3.0  # Chromium's reconnection time when no retry: field was honoured
-RECONNECT_BOUND_S = 2.0  # retry: 200 was sent; a gap near 3 s means it was ignored
+RECONNECT_BOUND_S = 2.0
+OPEN_BOUND_S = 5.0  # the first connection must open (a 200 text/event-stream head) within this  # retry: 200 was sent; a gap near 3 s means it was ignored
 
 # The page keeps everything it sees, in its own clock (performance.now(), ms).
 OPEN_EVENT_SOURCE = """url => {
@@ -55,9 +56,12 @@ def _missing() -> str | None:
 
 
 @pytest.fixture
-def chromium():
-    """A launched headless Chromium; afterwards no process of it survives."""
+def chromium(request):
+    """A launched headless Chromium; afterwards no process of it survives. With ``--require-browser``
+    (CI sets it) a missing browser fails the case instead of making it unsupported."""
     why = _missing()
+    if why and request.config.getoption("require_browser"):
+        pytest.fail(f"no browser ({why}) and --require-browser is set; install with: {INSTALL}", pytrace=False)
     if why:
         pytest.skip(f"unsupported: no browser ({why}); install with: {INSTALL}")
     from playwright.sync_api import sync_playwright
@@ -101,7 +105,8 @@ def test_browser_eventsource(target, figures, chromium):
     page = chromium.new_page()
     page.goto(target.base_url + "/health")
     page.evaluate(OPEN_EVENT_SOURCE, url)
-    deadline = time.monotonic() + 30.0
+    t_open = time.monotonic()
+    deadline = t_open + 30.0
     server_last_ids = []  # the probe keeps the newest record per id: sample it while reconnecting
     state = {}
     while time.monotonic() < deadline:
@@ -112,6 +117,8 @@ def test_browser_eventsource(target, figures, chromium):
             server_last_ids.append((start["t"], start["last_id"]))
         if state["done"]:
             break
+        if not state["opens"] and time.monotonic() - t_open > OPEN_BOUND_S:
+            break  # never opened: judged now, not after the whole deadline
         time.sleep(0.05)
     page.evaluate("() => window.__es.close()")
     started = target.probe.summary()["started"] - started_before
@@ -126,6 +133,8 @@ def test_browser_eventsource(target, figures, chromium):
                    user_agent=page.evaluate("navigator.userAgent"))
     page.close()
     got_ids = [m["id"] for m in messages]
+    assert opens, (f"the EventSource never opened within {OPEN_BOUND_S:.0f} s ({len(errors)} errors): no "
+                   "usable text/event-stream response head arrived")
     assert state.get("done"), (
         f"the EventSource did not stop within 30 s (got ids {got_ids}, {len(opens)} opens): the server did "
         "not answer 204 when nothing was left, or kept resending events")

@@ -5,7 +5,11 @@ chunk boundaries fell, whether the body ended with the terminating zero-length c
 simply closed. This client keeps all of that as data (``Exchange``), h11-style: the socket code only
 moves bytes; h11 decides what they mean.
 
-Every wait has a timeout. Nothing here retries.
+Every wait has a timeout. Nothing here retries. Memory is bounded too: each exchange keeps at most
+``body_limit`` body bytes (what the contract allows plus a margin); past it the exchange ends as
+``invalid: more body than the contract allows``, so an endless body is a failure, not gigabytes here.
+An exchange given the plan it asked for checks every body byte against the contract as it arrives
+(``streamspec.contract.BodyChecker``).
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from dataclasses import dataclass, field
 
 import h11
 
+from streamspec.contract import BodyChecker, StreamPlan
+
 TRACE_HEAD = 1200  # bytes of raw response kept for a failure trace
 TRACE_TAIL = 300
+DEFAULT_BODY_LIMIT = 1 << 20  # a request whose answer the contract does not size (health, probe, SSE)
+BODY_MARGIN = 64 * 1024  # slack over a plan's total before a body counts as endless
 
 
 class WireTimeout(TimeoutError):
@@ -56,6 +64,11 @@ class Exchange:
     raw_head: bytearray = field(default_factory=bytearray)
     raw_tail: bytearray = field(default_factory=bytearray)
     log: list[str] = field(default_factory=list)
+    body_limit: int = DEFAULT_BODY_LIMIT
+    #: checks each body byte against the plan as it arrives (None: the request is not a /stream plan)
+    checker: BodyChecker | None = None
+    #: bytes that arrived after the complete message, before any further request was sent
+    stray: bytes = b""
 
     # -- derived views ---------------------------------------------------------------------------
     @property
@@ -65,6 +78,11 @@ class Exchange:
     @property
     def body_length(self) -> int:
         return sum(len(p.data) for p in self.pieces)
+
+    @property
+    def corrupt(self) -> str:
+        """'' when every body byte so far matched the contract, else what was wrong (one line)."""
+        return self.checker.describe() if self.checker else ""
 
     def header(self, name: str) -> str | None:
         values = [v for k, v in self.headers if k == name.lower()]
@@ -110,8 +128,12 @@ class WireConnection:
 
     # -- sending ---------------------------------------------------------------------------------
     def send_request(self, method: str, target: str, headers: list[tuple[str, str]] | None = None,
-                     http10: bool = False) -> Exchange:
-        """Send a request with no body; returns the Exchange that reading will fill in."""
+                     http10: bool = False, plan: StreamPlan | None = None,
+                     body_limit: int | None = None) -> Exchange:
+        """Send a request with no body; returns the Exchange that reading will fill in.
+
+        ``plan``: the /stream plan the request asks for; every body byte is then checked against it and
+        the body may not exceed its total (plus a margin). ``body_limit`` overrides the cap."""
         headers = list(headers or [])
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", f"{self.host}:{self.port}"))
@@ -121,7 +143,9 @@ class WireConnection:
             # h11 only writes HTTP/1.1; the request line is rewritten, h11 still parses the answer.
             lines = [f"{method} {target} HTTP/1.0"] + [f"{k}: {v}" for k, v in headers]
             data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.exchange = Exchange(method=method, target=target)
+        limit = body_limit or (plan.total + BODY_MARGIN if plan is not None else DEFAULT_BODY_LIMIT)
+        self.exchange = Exchange(method=method, target=target, body_limit=limit,
+                                 checker=BodyChecker(plan) if plan is not None and method != "HEAD" else None)
         self.exchange.t_sent = time.monotonic()
         self.sock.sendall(data)
         self._log(f"sent {method} {target}{' HTTP/1.0' if http10 else ''}")
@@ -187,10 +211,15 @@ class WireConnection:
             cl = ex.header("content-length")
             self._log(f"headers HTTP/{ex.http_version} {ex.status} te={te} cl={cl}")
         elif isinstance(event, h11.Data):
-            ex.pieces.append(Piece(now, bytes(event.data), event.chunk_start, event.chunk_end))
-            if len(ex.log) < 200:
-                self._log(f"data {len(event.data)} bytes")
+            data = bytes(event.data)
+            if ex.body_length + len(data) > ex.body_limit:
+                data = data[: ex.body_limit - ex.body_length]
+                self._keep(now, data, event)
+                self._end("invalid", f"more body than the contract allows (over {ex.body_limit} bytes)")
+                return
+            self._keep(now, data, event)
         elif isinstance(event, h11.EndOfMessage):
+            ex.stray = bytes(self.h11.trailing_data[0])
             self._end("complete", "end of message")
         elif isinstance(event, h11.PAUSED):
             self._end("complete", "end of message (paused)")
@@ -198,6 +227,14 @@ class WireConnection:
             self._end("closed", "connection closed")
         else:
             raise AssertionError(f"unexpected h11 event {event!r}")
+
+    def _keep(self, now: float, data: bytes, event) -> None:
+        ex = self.exchange
+        ex.pieces.append(Piece(now, data, event.chunk_start, event.chunk_end))
+        if ex.checker is not None:
+            ex.checker.feed(data)
+        if len(ex.log) < 200:
+            self._log(f"data {len(data)} bytes")
 
     def _end(self, ending: str, note: str) -> None:
         ex = self.exchange
@@ -241,6 +278,25 @@ class WireConnection:
     def next_cycle(self) -> None:
         """Prepare h11 for another request on this connection (keep-alive)."""
         self.h11.start_next_cycle()
+
+    def stray_bytes(self) -> bytes:
+        """Bytes after a complete response that nobody asked for (a HEAD or 204 with a body, garbage after
+        the last chunk): what h11 had left over, plus whatever the socket holds right now. Not waited for:
+        a case that must prove their absence sends a second request on the connection."""
+        ex = self.exchange
+        if ex is None or ex.ending != "complete" or self.h11.our_state is not h11.DONE:
+            return b""
+        extra = bytearray(ex.stray)
+        try:
+            self.sock.setblocking(False)
+            while len(extra) < 4096:
+                data = self.sock.recv(4096)
+                if not data:
+                    break
+                extra += data
+        except (BlockingIOError, OSError):
+            pass
+        return bytes(extra)
 
     # -- leaving ---------------------------------------------------------------------------------
     def abort_fin(self) -> float:

@@ -19,7 +19,7 @@ import time
 import gevent.socket
 import h11
 
-from streamspec.contract import StreamPlan
+from streamspec.contract import BodyChecker, StreamPlan  # noqa: F401 - BodyChecker re-exported for the users
 
 
 class StreamClosed(Exception):
@@ -101,37 +101,3 @@ class RawStream:
             self.sock.close()
         except OSError:
             pass
-
-
-class BodyChecker:
-    """Compares arriving body bytes with the contract's bytes at the same offsets, chunk by chunk."""
-
-    def __init__(self, plan: StreamPlan) -> None:
-        self.plan = plan
-        self.ends = plan.chunk_ends()
-        self.total = plan.total
-        self.received = 0
-        self.corrupt = 0  # bytes that differ from the contract (or arrive past its end)
-        self._index = 0
-        self._chunk = plan.chunk(0) if plan.chunk_count else b""
-
-    def feed(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            if self.received >= self.total:
-                self.corrupt += len(view)
-                self.received += len(view)
-                return
-            while self.ends[self._index] <= self.received:
-                self._index += 1
-                self._chunk = self.plan.chunk(self._index)
-            offset = self.received - (self.ends[self._index] - len(self._chunk))
-            take = min(len(view), len(self._chunk) - offset)
-            if view[:take] != self._chunk[offset:offset + take]:
-                self.corrupt += take
-            self.received += take
-            view = view[take:]
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.total - self.received)

@@ -8,9 +8,7 @@ from streamspec.asgi_servers import SERVERS
 
 
 def _command(options: LaunchOptions) -> list[str]:
-    import sys
-
-    argv = [sys.executable, "-m", "reference", "--server", options.server, "--host", options.host,
+    argv = [options.python, "-m", "reference", "--server", options.server, "--host", options.host,
             "--port", str(options.port)]
     if options.app:
         argv += ["--app", options.app]

@@ -33,6 +33,9 @@ class LaunchOptions:
     server: str
     app: str | None = None  # an alternative app import string (broken variants in tests/)
     extra_args: tuple[str, ...] = ()
+    #: the interpreter that runs the server (``--python``): old framework releases need older Pythons, so
+    #: an upgrade test can run the server from another virtual environment while the suite stays here
+    python: str = sys.executable
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def python_module_command(module: str, *args: str) -> Callable[[LaunchOptions], 
     """A ``command`` that runs ``python -m module --host H --port P [args]`` (the common case)."""
 
     def command(options: LaunchOptions) -> list[str]:
-        return [sys.executable, "-m", module, "--host", options.host, "--port", str(options.port), *args,
+        return [options.python, "-m", module, "--host", options.host, "--port", str(options.port), *args,
                 *options.extra_args]
 
     return command

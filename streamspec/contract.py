@@ -184,3 +184,58 @@ class StreamPlan:
         if plan.total > MAX_TOTAL:
             raise PlanError(f"plan asks for {plan.total} bytes; the limit is {MAX_TOTAL}")
         return plan
+
+
+class BodyChecker:
+    """Compares arriving body bytes with the contract's bytes at the same offsets, chunk by chunk.
+
+    Sans-IO and incremental: it keeps the current chunk only, so a 256 MiB stream is checked in constant
+    memory. Shared by the conformance wire client and the load users: every byte either reads is judged.
+    """
+
+    def __init__(self, plan: StreamPlan) -> None:
+        self.plan = plan
+        self.ends = plan.chunk_ends()
+        self.total = plan.total
+        self.received = 0
+        self.corrupt = 0  # bytes that differ from the contract (or arrive past its end)
+        self.first_bad: int | None = None  # body offset of the first such byte
+        self._index = 0
+        self._chunk = plan.chunk(0) if plan.chunk_count else b""
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self.received >= self.total:
+                self._bad(self.received, len(view))
+                self.received += len(view)
+                return
+            while self.ends[self._index] <= self.received:
+                self._index += 1
+                self._chunk = self.plan.chunk(self._index)
+            offset = self.received - (self.ends[self._index] - len(self._chunk))
+            take = min(len(view), len(self._chunk) - offset)
+            if view[:take] != self._chunk[offset:offset + take]:
+                wrong = next(i for i in range(take) if view[i] != self._chunk[offset + i])
+                self._bad(self.received + wrong, take - wrong)
+            self.received += take
+            view = view[take:]
+
+    def _bad(self, offset: int, count: int) -> None:
+        self.corrupt += count
+        if self.first_bad is None:
+            self.first_bad = offset
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.total - self.received)
+
+    def describe(self) -> str:
+        """One line for a failure message ('' when every byte so far matched the contract)."""
+        if not self.corrupt:
+            return ""
+        if self.first_bad is not None and self.first_bad >= self.total:
+            return (f"{self.received - self.total} bytes arrived past the end of the {self.total}-byte "
+                    "body the contract defines")
+        return (f"{self.corrupt} of {self.received} body bytes differ from the contract, the first at "
+                f"offset {self.first_bad} (duplicated, reordered, dropped or corrupted data)")

@@ -198,6 +198,24 @@ class ServerProcess:
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
+    def log_size(self) -> int:
+        """Where the server's output ends now: ``output_since`` of this is what it prints from here on."""
+        try:
+            return os.path.getsize(self._log.name)
+        except OSError:
+            return 0
+
+    def output_since(self, offset: int, limit: int = 6000) -> str:
+        """The server's own output (stdout and stderr, tracebacks included) since ``offset``, its last
+        ``limit`` characters: what it printed while one case ran."""
+        try:
+            with open(self._log.name, "rb") as log:
+                log.seek(offset)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return text[-limit:].strip()
+
     def tail_suffix(self) -> str:
         tail = self.log_tail()
         return f"; its output ends:\n{tail}" if tail else " (it printed nothing)"

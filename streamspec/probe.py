@@ -14,11 +14,35 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections import OrderedDict
 from typing import Any
 
 MAX_RECORDS = 4096  # oldest records are forgotten first; a long load run must not grow memory
+#: Distributions whose versions every probe reports when installed in the server's interpreter; the
+#: launcher adds the adapter's own through ``STREAMSPEC_PACKAGES`` (comma-separated).
+KNOWN_PACKAGES = ("uvicorn", "h11", "httptools", "hypercorn", "granian")
+_VERSIONS: dict[str, str] | None = None
+
+
+def server_versions() -> dict[str, str]:
+    """Versions as the *server's* interpreter sees them: the server may run from another environment
+    than the suite (``--python``), and only it knows what it imported."""
+    global _VERSIONS
+    if _VERSIONS is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        names = [n for n in os.environ.get("STREAMSPEC_PACKAGES", "").split(",") if n]
+        out = {"python": sys.version.split()[0]}
+        for name in dict.fromkeys([*names, *KNOWN_PACKAGES]):
+            try:
+                out[name] = version(name)
+            except PackageNotFoundError:
+                if name in names:
+                    out[name] = "not installed"
+        _VERSIONS = out
+    return _VERSIONS
 
 
 class ProbeRecord:
@@ -72,6 +96,9 @@ class ProbeRegistry:
         if request_id:
             rec = self._records.get(request_id)
             body["record"] = rec.as_json() if rec else None
+        else:
+            body["versions"] = server_versions()
+            body["executable"] = sys.executable
         return body
 
 

@@ -4,6 +4,9 @@ An entry point names an ``Adapter`` object (or a zero-argument callable returnin
 
     [project.entry-points."streamspec.adapters"]
     myframework = "myframework_streamspec:ADAPTER"
+
+A name with a colon (``--adapter=mypackage.mymodule:ADAPTER``) is an import string, loaded directly: an
+adapter that is not installed as a package (the project's own test servers use this).
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ def _importable(target: str) -> bool:
 
 
 def get(name: str) -> Adapter:
+    if ":" in name:
+        try:
+            return _load(name)
+        except (ImportError, AttributeError, TypeError) as exc:
+            raise UnknownAdapter(f"adapter {name!r} cannot be loaded: {exc}") from None
     targets = available()
     if name not in targets or not _importable(targets[name]):
         raise UnknownAdapter(f"unknown adapter {name!r}; valid adapters: {', '.join(names())}")
