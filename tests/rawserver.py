@@ -43,8 +43,7 @@ from streamspec.adapter import Adapter, LaunchOptions, python_module_command
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import HttpError, open_stream
-from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, encode, produce_events
+from streamspec.sse import HEADERS as SSE_HEADERS, SsePlan, encode, produce_events
 
 LEGAL = ("plain", "chunk-extensions", "upper-hex", "trailers", "interim-103", "sse-bom", "sse-cr-only",
          "sse-split-writes")
@@ -325,16 +324,28 @@ ADAPTER = Adapter(
 
 
 async def serve(host: str, port: int, quirk: str) -> None:
+    """Serve until SIGTERM/SIGINT, then cancel the open connections (their producers clean up)."""
+    open_tasks: set[asyncio.Task] = set()
+
     async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await Connection(reader, writer, quirk).run()
+        task = asyncio.current_task()
+        open_tasks.add(task)
+        try:
+            await Connection(reader, writer, quirk).run()
+        except asyncio.CancelledError:
+            pass  # shutting down: the connection's finally blocks have run
+        finally:
+            open_tasks.discard(task)
 
     server = await asyncio.start_server(connected, host, port, backlog=1024)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with server:
-        await stop.wait()
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.close()
+    for task in list(open_tasks):
+        task.cancel()
+    await asyncio.gather(*open_tasks, return_exceptions=True)
 
 
 def main(argv: list[str] | None = None) -> int:
