@@ -8,6 +8,7 @@ settings.register_profile(
     deadline=None,
     derandomize=True,
     database=None,
+    report_multiple_bugs=False,  # the first failing example ends the case: a dead server costs one wait
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile("streamspec")

@@ -10,7 +10,8 @@ Shape (``schema`` = ``streamspec.results/1``), documented in README "Results fil
 
 Outcomes: ``pass``, ``fail``, ``expected-fail`` (listed in the adapter's expectations),
 ``unexpected-pass`` (an expected failure that passed: the run fails until the expectation goes),
-``unsupported`` (the adapter lacks a capability the case needs), ``error`` (the case could not be
+``intermittent`` (a known race of the framework, listed as such in its expectations: the same
+verdict whichever way this run went; ``figures.this_run`` says which), ``unsupported`` (the adapter lacks a capability the case needs), ``error`` (the case could not be
 judged, e.g. the server died).
 """
 
@@ -22,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 SCHEMA = "streamspec.results/1"
-OUTCOMES = ("pass", "fail", "expected-fail", "unexpected-pass", "unsupported", "error")
+OUTCOMES = ("pass", "fail", "expected-fail", "intermittent", "unexpected-pass", "unsupported", "error")
 
 
 def write(path: Path, meta: dict, cases: list[dict]) -> None:

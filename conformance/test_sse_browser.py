@@ -103,7 +103,8 @@ def test_browser_eventsource(target, figures, chromium):
     url = sse_url(id=request_id, n=n, interval=50, payload="mixed", close_after=every, retry=200)
     started_before = target.probe.summary()["started"]
     page = chromium.new_page()
-    page.goto(target.base_url + "/health")
+    # Same origin as the stream (EventSource is CORS-checked); /probe answers whenever the suite runs at all
+    page.goto(target.base_url + "/probe", timeout=OPEN_BOUND_S * 1000)
     page.evaluate(OPEN_EVENT_SOURCE, url)
     t_open = time.monotonic()
     deadline = t_open + 30.0
@@ -119,6 +120,8 @@ def test_browser_eventsource(target, figures, chromium):
             break
         if not state["opens"] and time.monotonic() - t_open > OPEN_BOUND_S:
             break  # never opened: judged now, not after the whole deadline
+        if len(state["messages"]) > n:
+            break  # more events than the stream has: judged now
         time.sleep(0.05)
     page.evaluate("() => window.__es.close()")
     started = target.probe.summary()["started"] - started_before

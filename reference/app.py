@@ -56,6 +56,10 @@ class StreamHandler:
     async def finish(self, send) -> None:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    def status_of(self, error: HttpError) -> int:
+        """The status answering an HTTP error raised before the head: the error's own."""
+        return error.status
+
     async def pump(self, producer: AsyncIterator[bytes], send) -> None:
         try:
             async for data in producer:
@@ -93,7 +97,7 @@ class StreamHandler:
         try:
             producer = open_stream(plan)  # ProducerError here propagates: the server answers 500
         except HttpError as exc:  # raise_as=http before the head: that error's status, complete
-            await send_whole(send, exc.status, f"{exc}\n".encode())
+            await send_whole(send, self.status_of(exc), f"{exc}\n".encode())
             return
         await self.start(send, 200, self.headers(plan))
         if scope["method"] == "HEAD":

@@ -17,6 +17,7 @@ CELL = {
     "pass": "pass",
     "fail": "**FAIL**",
     "expected-fail": "fail (expected)",
+    "intermittent": "intermittent (known)",
     "unexpected-pass": "**pass (unexpected)**",
     "unsupported": "unsupported",
     "error": "**ERROR**",

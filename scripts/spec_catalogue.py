@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+FRAMINGS = ("chunked", "length")  # as conformance/cases.py; tests/test_spec.py checks they agree
 SPEC = ROOT / "SPEC.md"
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
 AREAS = {
@@ -36,9 +37,12 @@ def cases() -> list[dict]:
             for deco in node.decorator_list:
                 if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "case":
                     args = [ast.literal_eval(a) for a in deco.args]
+                    kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
                     doc = " ".join((ast.get_docstring(node) or "").split())
-                    found.append({"id": args[0], "level": args[1], "source": args[2], "requirement": doc,
-                                  "file": path.name})
+                    # a framed case is one case per framing (conformance/cases.py FRAMINGS)
+                    ids = [f"{args[0]}.{f}" for f in FRAMINGS] if kwargs.get("framed") else [args[0]]
+                    found += [{"id": i, "level": args[1], "source": args[2], "requirement": doc,
+                               "file": path.name} for i in ids]
     return found
 
 

@@ -31,20 +31,22 @@ class SuiteRun:
         return self.ids_with("fail", "error", "unexpected-pass")
 
 
-def run_suite(results: Path, *args: str, select: str | None = None, timeout: float = 600,
+def run_suite(results: Path, *args: str, select: str | tuple[str, ...] | None = None, timeout: float = 600,
               env: dict | None = None) -> SuiteRun:
     cmd = [sys.executable, "-m", "pytest", "conformance", "-q", "--results", str(results), *args]
-    if select:
-        cmd += [f"--case={select}"]
+    for pattern in ([select] if isinstance(select, str) else select or ()):
+        cmd += [f"--case={pattern}"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     doc = json.loads(results.read_text()) if results.exists() else None
     return SuiteRun(proc.returncode, proc.stdout[-4000:] + proc.stderr[-2000:], doc)
 
 
 def variant_meta(name: str) -> dict:
-    """CAUGHT_BY, SELECT and SERVER_ARGS of a variant, read without importing it."""
+    """CAUGHT_BY, SELECT, SERVER_ARGS and SILENT of a variant, read without importing it.
+
+    ``CAUGHT_BY = "*"`` with ``SILENT = True``: a server that never answers; every case must fail."""
     tree = ast.parse((VARIANTS / f"{name}.py").read_text())
-    meta = {"CAUGHT_BY": None, "SELECT": None, "SERVER_ARGS": ()}
+    meta = {"CAUGHT_BY": None, "SELECT": None, "SERVER_ARGS": (), "SILENT": False}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id in meta:
@@ -52,8 +54,9 @@ def variant_meta(name: str) -> dict:
     return meta
 
 
-def variant_args(name: str) -> tuple[list[str], str | None, set[str]]:
+def variant_args(name: str) -> tuple[list[str], str | tuple[str, ...] | None, set[str] | str]:
     meta = variant_meta(name)
     args = ["--adapter=reference", f"--app=tests.variants.{name}:app", "--ignore-expectations"]
     args += [f"--server-arg={a}" for a in meta["SERVER_ARGS"]]
-    return args, meta["SELECT"], set(meta["CAUGHT_BY"] or ())
+    caught = meta["CAUGHT_BY"]
+    return args, meta["SELECT"], caught if caught == "*" else set(caught or ())

@@ -21,3 +21,12 @@ def test_every_case_id_is_unique():
 
     ids = [c["id"] for c in spec_catalogue.cases()]
     assert len(ids) == len(set(ids)), f"duplicate case ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+
+
+def test_catalogue_knows_the_framings():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import spec_catalogue
+
+    from conformance.cases import FRAMINGS
+
+    assert spec_catalogue.FRAMINGS == FRAMINGS

@@ -29,4 +29,4 @@ class CleanEndAfterError(StreamHandler):
 
 
 app = make_app(CleanEndAfterError())
-CAUGHT_BY = {"errors.truncated-chunked", "errors.fail-before-start"}
+CAUGHT_BY = {"errors.fail-before-start", "errors.truncated.chunked"}

@@ -17,6 +17,12 @@ class CoalescesWrites(StreamHandler):
 
 app = make_app(routes=per_request(CoalescesWrites))
 # Also: chunks "written" before a producer error never reach the client (the held buffer is dropped).
-CAUGHT_BY = {"chunking.flush-per-write", "backpressure.stalled-reader", "backpressure.slow-reader",
-             "errors.truncated-chunked", "errors.truncated-content-length",
+CAUGHT_BY = {"abort.fin-cleanup.chunked", "abort.fin-cleanup.length", "abort.healthy-after-100.chunked",
+             "abort.healthy-after-100.length", "abort.rst-cleanup.chunked", "abort.rst-cleanup.length",
+             "abort.stops-producer.chunked", "abort.stops-producer.length",
+             "abort.while-backpressured.chunked", "abort.while-backpressured.length",
+             "backpressure.slow-reader.chunked", "backpressure.slow-reader.length",
+             "backpressure.stalled-reader.chunked", "backpressure.stalled-reader.length",
+             "chunking.flush-per-write", "errors.http-error-truncated.chunked",
+             "errors.http-error-truncated.length", "errors.truncated.chunked", "errors.truncated.length",
              "sse.flush-per-event", "sse.keepalive-comments"}

@@ -22,4 +22,4 @@ class EmptyWriteEndsBody(StreamHandler):
 
 
 app = make_app(EmptyWriteEndsBody())
-CAUGHT_BY = {"chunking.reassembly", "chunking.empty-write"}
+CAUGHT_BY = {"chunking.empty-write", "chunking.reassembly"}

@@ -15,4 +15,4 @@ class HangsAfterError(StreamHandler):
 
 
 app = make_app(HangsAfterError())
-CAUGHT_BY = {"errors.truncated-chunked", "errors.truncated-content-length"}
+CAUGHT_BY = {"errors.truncated.chunked", "errors.truncated.length"}

@@ -28,5 +28,4 @@ class HoldsHeaders(StreamHandler):
 
 
 app = make_app(routes=per_request(HoldsHeaders))
-CAUGHT_BY = {"chunking.headers-first",
-             "sse.headers-first"}
+CAUGHT_BY = {"chunking.headers-first", "sse.headers-first"}

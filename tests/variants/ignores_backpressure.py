@@ -33,4 +33,6 @@ class IgnoresBackpressure(StreamHandler):
 
 
 app = make_app(IgnoresBackpressure())
-CAUGHT_BY = {"backpressure.stalled-reader", "backpressure.slow-reader"}
+CAUGHT_BY = {"abort.while-backpressured.chunked", "abort.while-backpressured.length",
+             "backpressure.slow-reader.chunked", "backpressure.slow-reader.length",
+             "backpressure.stalled-reader.chunked", "backpressure.stalled-reader.length"}

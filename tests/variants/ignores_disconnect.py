@@ -12,6 +12,8 @@ class IgnoresDisconnect(StreamHandler):
 
 
 app = make_app(IgnoresDisconnect())
-CAUGHT_BY = {"abort.fin-cleanup", "abort.rst-cleanup", "abort.idle", "abort.stops-producer",
-             "abort.healthy-after-100", "abort.while-backpressured",
-             "sse.idle-disconnect"}
+CAUGHT_BY = {"abort.fin-cleanup.chunked", "abort.fin-cleanup.length", "abort.healthy-after-100.chunked",
+             "abort.healthy-after-100.length", "abort.idle.chunked", "abort.idle.length",
+             "abort.rst-cleanup.chunked", "abort.rst-cleanup.length", "abort.stops-producer.chunked",
+             "abort.stops-producer.length", "abort.while-backpressured.chunked",
+             "abort.while-backpressured.length", "sse.idle-disconnect"}

@@ -12,4 +12,4 @@ class IgnoresLastEventId(StreamHandler):
 
 app = make_app(routes={"/sse": IgnoresLastEventId().sse})
 SELECT = "sse.*"
-CAUGHT_BY = {"sse.resume", "sse.exhausted-204", "sse.browser-eventsource"}
+CAUGHT_BY = {"sse.browser-eventsource", "sse.exhausted-204", "sse.resume"}

@@ -18,4 +18,4 @@ class MixedLineEnds(StreamHandler):
 
 app = make_app(MixedLineEnds())
 SELECT = "sse.*"
-CAUGHT_BY = {"sse.framing", "sse.browser-eventsource"}
+CAUGHT_BY = {"sse.browser-eventsource", "sse.framing"}

@@ -13,4 +13,4 @@ class RetryFloat(StreamHandler):
 
 app = make_app(routes={"/sse": RetryFloat().sse})
 SELECT = "sse.*"
-CAUGHT_BY = {"sse.retry", "sse.browser-eventsource"}
+CAUGHT_BY = {"sse.browser-eventsource", "sse.retry"}

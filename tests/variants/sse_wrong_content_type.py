@@ -12,4 +12,4 @@ class WrongContentType(StreamHandler):
 
 app = make_app(routes={"/sse": WrongContentType().sse})
 SELECT = "sse.*"
-CAUGHT_BY = {"sse.content-type", "sse.browser-eventsource"}
+CAUGHT_BY = {"sse.browser-eventsource", "sse.content-type"}

@@ -45,4 +45,6 @@ class UnboundedBuffer(StreamHandler):
 
 
 app = make_app(routes=per_request(UnboundedBuffer))
-CAUGHT_BY = {"backpressure.stalled-reader", "backpressure.slow-reader"}
+CAUGHT_BY = {"abort.while-backpressured.chunked", "abort.while-backpressured.length",
+             "backpressure.slow-reader.chunked", "backpressure.slow-reader.length",
+             "backpressure.stalled-reader.chunked", "backpressure.stalled-reader.length"}
