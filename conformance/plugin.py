@@ -161,10 +161,7 @@ def target(request):
     if tgt.process is not None:
         request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
     yield tgt
-    died = manager.died()
-    tgt.forget_connections()
-    if died:
-        pytest.fail(died, pytrace=False)
+    tgt.forget_connections()  # a server that died is judged in the call phase and restarted by the next case
 
 
 @pytest.fixture
@@ -179,7 +176,13 @@ def pytest_runtest_call(item):
     204 with a body, garbage after the last chunk). That is a failure of the case that sent the request."""
     outcome = yield
     target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
-    if outcome.excinfo is not None or target is None or case_info(item) is None:
+    if target is None or case_info(item) is None:
+        return
+    died = item.config.stash[_MANAGER].died()
+    if died:  # the case's traffic killed the server: a failure of the server, with its output
+        outcome.force_exception(AssertionError(f"{died.splitlines()[0]} during this case"))
+        return
+    if outcome.excinfo is not None:
         return
     for conn in target.connections:
         extra = conn.stray_bytes()
