@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "streamspec.adapters"
 
 BUILTIN = {
     "reference": "reference.adapter:ADAPTER",
+    "asgi-plain": "reference.plain_adapter:ADAPTER",
     "aiohttp": "adapters.aiohttp_adapter:ADAPTER",
     "sanic": "adapters.sanic_adapter:ADAPTER",
     "socketify": "adapters.socketify_adapter:ADAPTER",
