@@ -115,9 +115,11 @@ class ServerManager:
         port = self.port or free_port()
         options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args,
                                 **({"python": self.python} if self.python else {}))
-        packages = ",".join(dict.fromkeys([*self.adapter.packages, self.server]))
+        # The adapter's distributions, reported by the server's own interpreter; the server's name is one
+        # too when it is a distribution (uvicorn, granian...), which the probe reports only if installed.
+        env = {"STREAMSPEC_PACKAGES": ",".join(self.adapter.packages), "STREAMSPEC_SERVER": self.server}
         process = ServerProcess(self.adapter.command(options), "127.0.0.1", port,
-                                name=f"{self.adapter_name}/{self.server}", env={"STREAMSPEC_PACKAGES": packages})
+                                name=f"{self.adapter_name}/{self.server}", env=env)
         process.start()  # raises ServerError with the output tail
         self.starts += 1
         self.target = Target(self.adapter_name, self.server, "127.0.0.1", port, self.adapter, process)

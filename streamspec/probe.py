@@ -34,8 +34,11 @@ def server_versions() -> dict[str, str]:
         from importlib.metadata import PackageNotFoundError, version
 
         names = [n for n in os.environ.get("STREAMSPEC_PACKAGES", "").split(",") if n]
+        server = os.environ.get("STREAMSPEC_SERVER", "")
         out = {"python": sys.version.split()[0]}
-        for name in dict.fromkeys([*names, *KNOWN_PACKAGES]):
+        for name in dict.fromkeys([*names, server, *KNOWN_PACKAGES]):
+            if not name:
+                continue
             try:
                 out[name] = version(name)
             except PackageNotFoundError:

@@ -16,8 +16,13 @@ Legal quirks (each must pass the whole suite):
 * ``sse-cr-only``: /sse uses CR-only line ends (WHATWG HTML §9.2.5);
 * ``sse-split-writes``: each /sse item is written in 1-3 byte pieces, each its own chunk and drain.
 
-Broken quirk (must be caught): ``second-status-after-error``: when the producer raises after the head,
-a fresh ``HTTP/1.1 500`` response is written raw onto the connection after the partial body.
+Broken quirks (each must be caught by exactly its cases):
+
+* ``second-status-after-error``: when the producer raises after the head, a fresh ``HTTP/1.1 500``
+  response is written raw onto the connection after the partial body;
+* ``head-with-body``: a HEAD response is followed by body bytes (RFC 9110 §9.3.2 forbids content);
+* ``204-with-body``: a 204 response is followed by body bytes (RFC 9110 §15.3.5: it "cannot contain
+  content"). ASGI servers refuse both, so only a raw socket can send them.
 
 The semantics are the reference's (reference/app.py): head flushed before the first chunk, one chunk
 per write, drained before the next is asked for, a task watching the socket for the client leaving,
@@ -47,7 +52,8 @@ from streamspec.sse import HEADERS as SSE_HEADERS, SsePlan, encode, produce_even
 
 LEGAL = ("plain", "chunk-extensions", "upper-hex", "trailers", "interim-103", "sse-bom", "sse-cr-only",
          "sse-split-writes")
-BROKEN = ("second-status-after-error",)
+BROKEN = ("second-status-after-error", "head-with-body", "204-with-body")
+LEAKED = b"this body must not be here\n"  # what the two no-body quirks send where no body may be
 HIGH_WATER = 64 * 1024  # small transport buffer: drain() blocks soon, so backpressure reaches the producer
 BOM = b"\xef\xbb\xbf"
 
@@ -237,6 +243,8 @@ class Connection:
         self.writer.write(head(status, [*framing, *headers, *([] if keep else [("Connection", "close")])]))
         if req is not None and req.method != "HEAD" and status != 204:
             self.writer.write(body)
+        elif status == 204 and self.quirk == "204-with-body":
+            self.writer.write(LEAKED)  # the bug under test: content after a 204
         await self.writer.drain()
         return keep
 
@@ -256,6 +264,8 @@ class Connection:
         await self.writer.drain()
         if req.method == "HEAD":
             await chunks.aclose()  # never started: its diary stays empty
+            if self.quirk == "head-with-body":
+                self.writer.write(LEAKED)  # the bug under test: content after a HEAD response's head
             return keep
         body = ChunkedBody(self.writer, self.quirk) if chunked else Body(self.writer)
         outcome = await self.deliver(chunks, body)
