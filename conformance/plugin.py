@@ -17,7 +17,7 @@ import pytest
 from streamspec import registry
 from streamspec.launch import ROOT, ServerError
 
-from . import expectations, results
+from . import expectations, results, shards
 from .cases import PreconditionNotMet, case_info
 from .target import ServerManager
 
@@ -51,6 +51,9 @@ def pytest_addoption(parser) -> None:
     group.addoption("--python", default=None, metavar="PATH",
                     help="interpreter that runs the adapter's server (e.g. another virtualenv's python, for "
                          "an old framework release); versions in the results come from that interpreter")
+    group.addoption("--workers", type=int, default=int(os.environ.get("STREAMSPEC_WORKERS", "4")),
+                    help="run the cases in this many concurrent parts, each with its own server (default 4, "
+                         "or STREAMSPEC_WORKERS); 1 runs them one after another in this process")
     group.addoption("--require-browser", action="store_true",
                     default=os.environ.get("STREAMSPEC_REQUIRE_BROWSER") == "1",
                     help="fail (not 'unsupported') the browser case when no browser is installed; also "
@@ -61,31 +64,73 @@ def _usage(message: str) -> pytest.UsageError:
     return pytest.UsageError(message)
 
 
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "streamspec(id, level, source, requires): a conformance case")
+def resolve(config):
+    """(adapter or None for external, adapter name, server) from the options; UsageError (one line,
+    exit 4) for anything wrong, before any server or part is started."""
     name = config.getoption("adapter")
     base_url = config.getoption("base_url")
     if name == registry.EXTERNAL:
         if not base_url:
             raise _usage("--adapter=external needs --base-url=http://host:port of a running server")
-        adapter, server = None, config.getoption("server") or "external"
-    else:
-        if base_url:
-            raise _usage("--base-url only goes with --adapter=external")
-        try:
-            adapter = registry.get(name)
-        except registry.UnknownAdapter as exc:
-            raise _usage(str(exc)) from None
-        server = config.getoption("server") or adapter.default_server
-        if server not in adapter.servers:
-            raise _usage(f"unknown server {server!r} for adapter {name}; valid servers: "
-                         f"{', '.join(adapter.servers)}")
-        missing = adapter.missing_modules()
-        if missing:
-            raise _usage(f"adapter {name} needs {', '.join(missing)}, which is not installed: "
-                         f"{adapter.install_command}")
-        if config.getoption("app") and not adapter.accepts_app:
-            raise _usage(f"--app only works with the reference adapter, not {name}")
+        return None, name, config.getoption("server") or "external"
+    if base_url:
+        raise _usage("--base-url only goes with --adapter=external")
+    try:
+        adapter = registry.get(name)
+    except registry.UnknownAdapter as exc:
+        raise _usage(str(exc)) from None
+    server = config.getoption("server") or adapter.default_server
+    if server not in adapter.servers:
+        raise _usage(f"unknown server {server!r} for adapter {name}; valid servers: "
+                     f"{', '.join(adapter.servers)}")
+    missing = adapter.missing_modules()
+    if missing:
+        raise _usage(f"adapter {name} needs {', '.join(missing)}, which is not installed: "
+                     f"{adapter.install_command}")
+    if config.getoption("app") and not adapter.accepts_app:
+        raise _usage(f"--app only works with the reference adapter, not {name}")
+    if config.getoption("workers") < 1:
+        raise _usage("--workers must be at least 1")
+    return adapter, name, server
+
+
+def _results_path(config, adapter, name, server) -> Path:
+    path = config.getoption("results")
+    meta = {"adapter": adapter.name if adapter else name, "server": server, "app": config.getoption("app")}
+    return Path(path) if path else ROOT / "reports" / "runs" / default_results_name(meta)
+
+
+def _runs_conformance_only(config) -> bool:
+    here = Path(__file__).resolve().parent
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path != here:
+            return False
+    return bool(config.args)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """``pytest conformance`` with ``--workers`` > 1: run the cases in concurrent parts (shards.py). Any
+    run that is not a plain whole-suite run (external target, fixed port, -k/-m, nodeids, --collect-only,
+    --help, a part itself) runs sequentially as before."""
+    opt = config.option
+    if getattr(opt, "help", False) or getattr(opt, "version", False) or opt.collectonly \
+            or getattr(opt, "showfixtures", False) or getattr(opt, "markers", False):
+        return None
+    if not hasattr(opt, "workers") or opt.workers <= 1 or not _runs_conformance_only(config):
+        return None
+    if opt.keyword or opt.markexpr or getattr(opt, "usepdb", False) or opt.base_url or opt.port:
+        return None
+    adapter, name, server = resolve(config)
+    path = _results_path(config, adapter, name, server)
+    return shards.run(config, path, f"{adapter.name if adapter else name}/{server}", _print_report)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "streamspec(id, level, source, requires): a conformance case")
+    adapter, name, server = resolve(config)
+    base_url = config.getoption("base_url")
     config.stash[_MANAGER] = ServerManager(adapter, name, server, base_url, config.getoption("port"),
                                            config.getoption("app"), tuple(config.getoption("server_arg")),
                                            config.getoption("python"))
@@ -156,6 +201,9 @@ def target(request):
         tgt = manager.ensure()
     except ServerError as exc:
         if first:
+            status = os.environ.get("STREAMSPEC_STATUS_FILE")  # a part of a concurrent run: tell the parent
+            if status:
+                Path(status).write_text(f"streamspec: {exc}\n")
             pytest.exit(f"streamspec: {exc}", returncode=3)
         raise
     if tgt.process is not None:
@@ -276,8 +324,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         meta["versions"], meta["python_executable"] = info["versions"], info["executable"]
     elif manager.adapter is not None:  # the server never answered its probe: the suite's view, said so
         meta["versions"], meta["versions_from"] = manager.adapter.versions(manager.server), "suite"
-    path = config.getoption("results")
-    path = Path(path) if path else ROOT / "reports" / "runs" / default_results_name(meta)
+    path = _results_path(config, manager.adapter, manager.adapter_name, manager.server)
+    meta["workers"] = 1
     results.write(path, meta, cases)
     config.stash[_META]["results_path"] = str(path)
 
@@ -291,26 +339,28 @@ def default_results_name(meta: dict) -> str:
     return name + ".json"
 
 
+def _print_report(cases: list[dict], meta: dict, path, write=print) -> None:
+    """The end of a run, for a person: every failing case with its reason and the server's own output
+    during that case, a loud line when the browser case could not run, the counts, the results file."""
+    bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]
+    if bad:
+        write("==== streamspec: failing cases, with the server's output during each ====")
+        for c in sorted(bad, key=lambda c: c["id"]):
+            write(f"{c['id']}  {c['level']}  {c['outcome']}: {c['reason'][:600]}")
+            for line in (c.get("server_output") or "").strip().splitlines()[-25:]:
+                write(f"    | {line}")
+    browser = [c for c in cases if c["id"] == "sse.browser-eventsource" and c["outcome"] == "unsupported"]
+    if browser:
+        write(f"streamspec: WARNING: the browser case did not run: {browser[0]['reason']}")
+    counts: dict[str, int] = {}
+    for c in cases:
+        counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    write(f"streamspec: {meta['adapter']}/{meta['server']}: {summary}")
+    write(f"streamspec: results written to {path}")
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:
     meta = config.stash.get(_META, None)
     if meta and meta.get("results_path"):
-        cases = config.stash[_RESULTS]
-        counts = {}
-        for c in cases:
-            counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
-        bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]
-        if bad:
-            terminalreporter.section("streamspec: failing cases, with the server's output during each")
-            for c in bad:
-                terminalreporter.write_line(f"{c['id']}  {c['level']}  {c['outcome']}: {c['reason'][:600]}")
-                output = (c.get("server_output") or "").strip()
-                if output:
-                    for line in output.splitlines()[-25:]:
-                        terminalreporter.write_line(f"    | {line}")
-        browser = [c for c in cases if c["id"] == "sse.browser-eventsource" and c["outcome"] == "unsupported"]
-        if browser:
-            terminalreporter.write_line(f"streamspec: WARNING: the browser case did not run: {browser[0]['reason']}",
-                                        yellow=True, bold=True)
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-        terminalreporter.write_line(f"streamspec: {meta['adapter']}/{meta['server']}: {summary}")
-        terminalreporter.write_line(f"streamspec: results written to {meta['results_path']}")
+        _print_report(config.stash[_RESULTS], meta, meta["results_path"], terminalreporter.write_line)

@@ -93,12 +93,15 @@ def test_server_that_dies_on_start_stops_the_run_with_its_output(tmp_path):
     assert "No module named 'tests.nonexistent_module'" in out  # the server's own stderr tail
 
 
-def test_server_that_dies_mid_run_errors_that_case_and_the_run_goes_on(tmp_path):
+def test_server_that_dies_mid_run_fails_that_case_and_the_run_goes_on(tmp_path):
+    """A server killed by a case's traffic fails that case (a MUST-level defect of the server), with the
+    server's own last words in the results; the next case gets a fresh server."""
     run = run_suite(tmp_path / "r.json", "--app=tests.crashing_app:app", "--case=chunking.*",
                     "--case=errors.fail-before-start", env=ENV)
-    crashed = [c for c in run.results["cases"] if c["outcome"] == "error"]
+    crashed = [c for c in run.results["cases"] if c["outcome"] == "fail"]
     assert [c["id"] for c in crashed] == ["errors.fail-before-start"], run.output
-    assert "server died" in crashed[0]["reason"] and "deliberate crash" in crashed[0]["reason"]
+    assert "server died" in crashed[0]["reason"], crashed[0]
+    assert "deliberate crash" in crashed[0]["server_output"], crashed[0]
     later = [c for c in run.results["cases"] if c["id"].startswith("chunking.")]
     assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
 

@@ -1,0 +1,213 @@
+"""Run the suite as N concurrent parts: the fast path of ``pytest conformance``.
+
+Cases spend their time waiting (a 1.5 s idle period, a 2 s cleanup bound, a browser reconnecting), so a
+run is the sum of timers, not CPU. This module splits the selected cases into ``--workers`` parts and
+runs each part as an ordinary sequential ``pytest conformance`` child with **its own server process**,
+then merges the parts' results into the one results file the user asked for.
+
+Why parts with their own servers rather than cases sharing one server: a case that observes the
+server's whole state (descriptors after 100 aborts, producers still ``active``, the event loop's
+responsiveness while 20 streams are stalled) must not see another case's traffic. Within a part cases
+run one after another against that part's server, exactly as in a sequential run, so no case can
+disturb another's server and a verdict cannot depend on which cases ran beside it.
+
+Parts are balanced by expected duration (longest first onto the least loaded part): the durations of
+the previous results file of the same adapter and server when there is one, else ``DEFAULT_WEIGHTS``.
+Each child gets ``--workers=1`` and explicit ``--case`` ids, so it is the sequential runner, with every
+guarantee it has (one-line errors, exit 3 with the server's output when it will not start, no server
+left behind: each child dies with this process, and each server with its child).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import catalogue, results
+
+#: Expected seconds per case when no earlier results say better (measured on the reference, 2 cores).
+DEFAULT_WEIGHTS = {
+    "sse.browser-eventsource": 3.5, "sse.keepalive-comments": 3.1, "abort.while-backpressured": 2.6,
+    "backpressure.slow-reader": 2.0, "chunking.reassembly": 2.0, "chunking.flush-per-write": 1.6,
+    "sse.flush-per-event": 1.6, "abort.healthy-after-100": 1.2, "sse.resume": 1.0,
+    "backpressure.stalled-reader": 0.8,
+}
+DEFAULT_WEIGHT = 0.3
+
+
+def _weight(case_id: str, known: dict[str, float]) -> float:
+    if case_id in known:
+        return known[case_id]
+    base = case_id.rsplit(".", 1)[0] if case_id.endswith((".chunked", ".length")) else case_id
+    return DEFAULT_WEIGHTS.get(base, DEFAULT_WEIGHT)
+
+
+def previous_durations(path: Path) -> dict[str, float]:
+    """Per-case durations of an earlier results file (empty when there is none or it is unreadable)."""
+    try:
+        return {c["id"]: float(c["duration_s"]) for c in results.load(path)["cases"]}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def split(case_ids: list[str], parts: int, known: dict[str, float]) -> list[list[str]]:
+    """Longest-processing-time-first: each case, longest first, onto the part with the least work."""
+    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(parts, len(case_ids))))]
+    for case_id in sorted(case_ids, key=lambda c: -_weight(c, known)):
+        load, members = min(bins, key=lambda b: b[0])
+        bins.remove((load, members))
+        bins.append((load + _weight(case_id, known), members + [case_id]))
+    return [sorted(members) for _, members in bins if members]
+
+
+def selected(patterns: list[str]) -> list[str]:
+    import fnmatch
+
+    ids = [c["id"] for c in catalogue.cases()]
+    return [i for i in ids if not patterns or any(fnmatch.fnmatchcase(i, p) for p in patterns)]
+
+
+def _die_with_parent() -> None:  # in the child, between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Part:
+    """One child run: its cases, its process, its results file and its captured output."""
+
+    def __init__(self, index: int, cases: list[str], argv: list[str], workdir: Path, cwd: Path) -> None:
+        self.index, self.cases = index, cases
+        self.results = workdir / f"part-{index}.json"
+        self.status = workdir / f"part-{index}.status"
+        self.log = open(workdir / f"part-{index}.log", "w+")
+        env = {**os.environ, "STREAMSPEC_STATUS_FILE": str(self.status)}
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [*argv, f"--results={self.results}", *(f"--case={c}" for c in cases)], cwd=cwd, env=env,
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.wall: float | None = None
+
+    def output_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return "\n".join(self.log.read().strip().splitlines()[-lines:])
+
+    def status_line(self) -> str | None:
+        """What the child said when it had to stop the run (server would not start...), if anything."""
+        try:
+            return self.status.read_text().strip() or None
+        except OSError:
+            return None
+
+
+def child_argv(config) -> list[str]:
+    """The sequential runner with the same target and options (not --case/--results/--workers)."""
+    opt = config.getoption
+    argv = [sys.executable, "-m", "pytest", *config.args, "-q", "-p", "no:cacheprovider", "--workers=1",
+            f"--adapter={opt('adapter')}"]
+    if opt("server"):
+        argv.append(f"--server={opt('server')}")
+    if opt("app"):
+        argv.append(f"--app={opt('app')}")
+    if opt("python"):
+        argv.append(f"--python={opt('python')}")
+    if opt("ignore_expectations"):
+        argv.append("--ignore-expectations")
+    if opt("require_browser"):
+        argv.append("--require-browser")
+    argv += [f"--server-arg={a}" for a in opt("server_arg")]
+    return argv
+
+
+def run(config, results_path: Path, meta_name: str, report) -> int:
+    """Run the parts, merge their results into ``results_path``, print the report; the exit status."""
+    ids = selected(config.getoption("case"))
+    if not ids:
+        print(f"streamspec: no case matches {config.getoption('case')}")
+        return 5
+    parts_n = config.getoption("workers")
+    groups = split(ids, parts_n, previous_durations(results_path))
+    print(f"streamspec: {len(ids)} cases against {meta_name} in {len(groups)} concurrent parts, each with its "
+          f"own server (--workers=1 runs them in one)", flush=True)
+    t0 = time.monotonic()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    cwd = Path(config.invocation_params.dir)
+    with tempfile.TemporaryDirectory(prefix="streamspec-parts-") as tmp:
+        parts = [Part(i + 1, g, child_argv(config), Path(tmp), cwd) for i, g in enumerate(groups)]
+        try:
+            stop = _wait(parts)
+        except KeyboardInterrupt:
+            _stop(parts)
+            print("streamspec: interrupted; every part and its server stopped")
+            return 2
+        if stop is not None:
+            _stop(parts)
+            print(stop.status_line() or f"streamspec: part {stop.index} ended with exit code "
+                  f"{stop.proc.returncode}:\n{stop.output_tail()}")
+            return stop.proc.returncode
+        docs, crashed = [], []
+        for part in parts:
+            try:
+                docs.append(results.load(part.results))
+            except (OSError, ValueError):
+                crashed.append(part)
+        for part in crashed:
+            print(f"streamspec: part {part.index} wrote no results (exit code {part.proc.returncode}); its "
+                  f"output ends:\n{part.output_tail()}")
+        for part in parts:
+            part.log.close()
+    if not docs:
+        return 3
+    cases = [c for d in docs for c in d["cases"]]
+    meta = {k: v for k, v in docs[0].items() if k not in ("schema", "finished", "summary", "cases", "findings")}
+    meta.update(started=started, duration_s=round(time.monotonic() - t0, 2), workers=len(groups),
+                parts=[{"cases": len(p.cases), "duration_s": round(p.wall or 0, 2)} for p in parts])
+    results.write(results_path, meta, cases)
+    report(cases, meta, results_path)
+    bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]
+    print(f"{len(cases) - len(bad)} passed, {len(bad)} failed in {meta['duration_s']:.1f}s "
+          f"(passed counts expected failures and unsupported cases; see the results file)")
+    if crashed or len(cases) != len(ids):
+        return 1
+    return 1 if bad else 0
+
+
+def _wait(parts: list[Part]) -> Part | None:
+    """Wait for every part; a part that stops the run (exit 3: no server; 4: usage) is returned at once."""
+    pending = list(parts)
+    while pending:
+        for part in list(pending):
+            code = part.proc.poll()
+            if code is None:
+                continue
+            part.wall = time.monotonic() - part.t0
+            pending.remove(part)
+            print(f"streamspec: part {part.index}/{len(parts)} ({len(part.cases)} cases) finished in "
+                  f"{part.wall:.1f} s", flush=True)
+            if code in (3, 4):
+                return part
+        time.sleep(0.05)
+    return None
+
+
+def _stop(parts: list[Part]) -> None:
+    """SIGTERM every running part (each stops its own server), SIGKILL what is left after 10 s."""
+    for part in parts:
+        if part.proc.poll() is None:
+            part.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for part in parts:
+        try:
+            part.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            part.proc.kill()
+            part.proc.wait()
