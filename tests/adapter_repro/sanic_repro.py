@@ -2,6 +2,7 @@
 
 Why raw sockets: every finding is about bytes on the wire (framing, the terminating chunk, when the head
 arrives, whether the connection stays usable), which an HTTP client library would hide or repair.
+Each reproduction is one small function named after its finding (``s1_...`` for S1); ``run`` calls them all.
 
     python tests/adapter_repro/sanic_repro.py            # starts adapters.sanic_app itself
     python tests/adapter_repro/sanic_repro.py --port N   # against a Sanic server already running
