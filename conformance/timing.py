@@ -1,7 +1,7 @@
 """Flush-timing judgements shared by the byte-stream and SSE cases.
 
 Ordering alone is not enough: a server that holds every write for 100 ms still delivers chunk i before
-chunk i+1 exists when they are 250 ms apart, and one that coalesces pairs passes or fails by the clock
+chunk i+1 exists when they are 300 ms apart, and one that coalesces pairs passes or fails by the clock
 error. So a flush is judged three ways, each with a margin far from both a correct server (about 3 ms)
 and the broken variants in tests/ (100 ms holds, pairs):
 
