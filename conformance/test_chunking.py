@@ -151,8 +151,15 @@ def follow_up(conn, first, figures) -> None:
         figures["follow_up"] = "connection closed by the server"
         return
     conn.next_cycle()
-    follow = conn.send_request("GET", "/health")
+    try:
+        follow = conn.send_request("GET", "/health")
+    except OSError:  # closed (or reset) before the request could even be sent
+        figures["follow_up"] = "connection closed by the server"
+        return
     conn.read_response(bounds.HEAD_S)
+    if follow.status is None and not follow.raw_head and follow.ending == "closed":
+        figures["follow_up"] = "connection closed by the server"  # after the check above found no stray bytes
+        return
     figures["follow_up"] = follow.status
     assert follow.status == 200 and follow.body == b"ok\n" and follow.ending == "complete", (
         f"the request after the {first.status} response to {first.method} got {follow.status} "

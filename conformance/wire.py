@@ -292,6 +292,7 @@ class WireConnection:
             while len(extra) < 4096:
                 data = self.sock.recv(4096)
                 if not data:
+                    self.closed_by_peer = True  # the server closed after the response: legal at any time
                     break
                 extra += data
         except (BlockingIOError, OSError):
