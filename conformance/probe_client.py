@@ -80,6 +80,12 @@ class ProbeClient:
         events = [{**e, "t": e["t"] - self.offset} for e in rec["events"]]
         return ProducerView(events)
 
+    def group(self, prefix: str) -> dict:
+        """``{"records", "cleaned"}`` over the requests whose id starts with ``prefix``."""
+        response = self.http.get("/probe", params={"id": prefix + "*"})
+        response.raise_for_status()
+        return response.json().get("group") or {"records": 0, "cleaned": 0}
+
     def wait_for(self, request_id: str, kind: str, timeout: float, poll: float = 0.02) -> ProducerView | None:
         """Poll until the record has an event of ``kind``; return the last view either way."""
         deadline = time.monotonic() + timeout

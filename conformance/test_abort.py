@@ -126,10 +126,11 @@ def test_healthy_after_many_aborts(target, figures, framing):
     normal request still succeeds, and the server holds no more open descriptors than before (+16)."""
     probe = target.probe
     fds_before = target.process.open_fds()
-    active_before = probe.summary()["active"]
+    group = new_id("many")  # the 100 requests share this id prefix: the probe counts their producers only
     conns = []
-    for _ in range(100):
-        plan = _plan(framing, "many", (512,) * 1000, delay_ms=20)
+    for i in range(100):
+        plan = StreamPlan(request_id=f"{group}-{i}", sizes=(512,) * 1000, delay_ms=20,
+                          content_length=framing == "length")
         conn = target.connect()
         conn.send_request("GET", plan.target(), plan=plan)
         conns.append(conn)
@@ -142,15 +143,18 @@ def test_healthy_after_many_aborts(target, figures, framing):
         assert ex.body_length >= 512, f"stream {i}: the first chunk did not arrive ({ex.ending}: {ex.error})"
         conn.abort_fin() if i % 2 else conn.abort_rst()
     deadline = time.monotonic() + 5.0
-    active = probe.summary()["active"]
-    while active > active_before and time.monotonic() < deadline:
+    counts = probe.group(group)
+    while counts["cleaned"] < 100 and time.monotonic() < deadline:
         time.sleep(0.05)
-        active = probe.summary()["active"]
+        counts = probe.group(group)
     health = probe.http.get("/health")
     fds_after = target.process.open_fds()
-    figures.update(fds_before=fds_before, fds_after=fds_after, producers_still_running=active - active_before)
+    figures.update(fds_before=fds_before, fds_after=fds_after, producers_started=counts["records"],
+                   producers_still_running=100 - counts["cleaned"])
     assert health.status_code == 200 and health.text == "ok\n", f"/health answered {health.status_code}"
-    assert active <= active_before, f"{active - active_before} of 100 aborted producers are still running after 5 s"
+    precondition(counts["records"] == 100, f"the probe shows {counts['records']} of the 100 producers")
+    assert counts["cleaned"] == 100, (
+        f"{100 - counts['cleaned']} of the 100 aborted producers are still running 5 s after their clients left")
     assert fds_after <= fds_before + 16, f"open descriptors grew from {fds_before} to {fds_after}"
 
 

@@ -96,7 +96,14 @@ class ProbeRegistry:
             "started": self.started,
             "active": self.started - self.cleaned,
         }
-        if request_id:
+        if request_id and request_id.endswith("*"):
+            # A group of requests sharing an id prefix (``id=many-1a2b-*``): how many of them started and
+            # how many ran their cleanup, so a case can count its own producers, not the server's.
+            prefix = request_id[:-1]
+            group = [r for key, r in self._records.items() if key.startswith(prefix)]
+            body["group"] = {"records": len(group),
+                             "cleaned": sum(1 for r in group if any(e["kind"] == "cleanup" for e in r.events))}
+        elif request_id:
             rec = self._records.get(request_id)
             body["record"] = rec.as_json() if rec else None
         else:
