@@ -6,12 +6,16 @@ prints what arrived and when, and stops them again.
 
     python -m tests.adapter_repro.socketify_repro            # every repro
     python -m tests.adapter_repro.socketify_repro head http10  # some of them
+
+``send-chunk-gc`` (S8) kills the server it talks to, so it starts servers of its own.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
+import struct
 import sys
 import time
 import urllib.request
@@ -62,8 +66,10 @@ def probe(port: int, request_id: str) -> dict:
 
 # -- the repros --------------------------------------------------------------------------------------
 def repro_head(port: int) -> None:
-    """chunking.head: HEAD on a GET route."""
+    """chunking.head: HEAD on a GET route, alone and followed by a GET on the same connection."""
     show("HEAD /stream (only app.get registered)", raw(port, get(port, "/stream?n=2&size=4", method="HEAD")))
+    show("HEAD /stream then GET /health, pipelined on one connection",
+         raw(port, get(port, "/stream?n=2&size=4", method="HEAD") + get(port, "/health")))
     show("GET /nowhere (no route at all)", raw(port, get(port, "/nowhere")))
 
 
@@ -115,6 +121,19 @@ def repro_backpressure(port: int) -> None:
         sock.close()
         print(f"--- stalled reader ({label}): producer made {produced / MiB:.1f} MiB in 2 s, "
               f"client read 0 bytes")
+    # abort.while-backpressured.chunked: the 4096 x 64 KiB plan; the producer must be held short of the end
+    rid = f"repro-stall-{time.time_ns()}"
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((HOST, port))
+    sock.sendall(get(port, f"/stream?id={rid}&n=4096&size=65536"))
+    time.sleep(2.0)
+    events = probe(port, rid)["record"]["events"]
+    produced = sum(e.get("size", 0) for e in events if e["kind"] == "chunk")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    print(f"--- stalled reader (chunked, 4096 x 64 KiB): producer made {produced / MiB:.1f} MiB in 2 s, "
+          f"probe {[e['kind'] for e in events if e['kind'] != 'chunk']}: nothing left to stop when it resets")
 
 
 def repro_sse_bytes(port: int) -> None:
@@ -138,6 +157,97 @@ def repro_sse_bytes(port: int) -> None:
                   f"{bodies[1][0]!r}; bodies {'identical' if same else 'DIFFER'} ({len(bodies[0][1])} bytes)")
 
 
+# A handler that keeps the response alive itself (a strong reference to ``res`` while it runs): the control.
+HOLD_RES = ("import sys, adapters.socketify_app as app\n"
+            "held = set()\n"
+            "stream = app.stream\n"
+            "async def holding(res, req):\n"
+            "    held.add(res)\n"
+            "    try:\n"
+            "        await stream(res, req)\n"
+            "    finally:\n"
+            "        held.discard(res)\n"
+            "app.stream = holding\n"
+            "app.main(sys.argv[1:])\n")
+
+
+def _socketify(code: str | None = None) -> ServerProcess:
+    port = free_port()
+    argv = [sys.executable, "-m", "adapters.socketify_app"] if code is None else [sys.executable, "-c", code]
+    return ServerProcess(argv + ["--host", HOST, "--port", str(port)], HOST, port, name="socketify")
+
+
+def _gc_round(server: ServerProcess, then: str) -> bool:
+    """A declared-length stream (``res.send_chunk``) to a reader that stopped reading (4 KiB buffer), 1000
+    ``GET /health`` on another connection meanwhile (ordinary traffic: Python's cyclic GC gets to run),
+    then ``then``: ``reset`` (RST via SO_LINGER 0) or ``read`` (the reader resumes). True if the server died."""
+    port = server.port
+    rid = f"repro-gc-{time.time_ns()}"
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((HOST, port))
+    sock.sendall(get(port, f"/stream?id={rid}&n=4096&size=65536&cl=1"))  # Content-Length: 268435456
+    time.sleep(0.5)
+
+    def state() -> tuple[float, list[str]]:
+        events = probe(port, rid)["record"]["events"]
+        return (sum(e.get("size", 0) for e in events if e["kind"] == "chunk") / MiB,
+                [e["kind"] for e in events if e["kind"] != "chunk"])
+
+    made, before = state()
+    other = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        for _ in range(1000):
+            other.request("GET", "/health")
+            other.getresponse().read()
+        after = state()[1]
+    except (OSError, http.client.HTTPException) as exc:
+        after = [f"server gone during the traffic ({type(exc).__name__})"]
+    print(f"    producer made {made:.1f} MiB then waited in send_chunk; probe {before} before the traffic, "
+          f"{after} after it (the client is still connected)")
+    got = 0
+    if then == "reset":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        time.sleep(0.5)
+    else:
+        sock.settimeout(2.0)
+        try:
+            while data := sock.recv(1 << 20):
+                got += len(data)
+        except (socket.timeout, ConnectionError):
+            pass
+        sock.close()
+        time.sleep(0.2)
+    code = server.proc.poll()
+    tail = [line.strip() for line in server.log_tail(40).splitlines()
+            if "Fatal Python error" in line or "Error:" in line or "socketify.py\", line" in line]
+    outcome = "server alive" if code is None else f"server process exit code {code}"
+    read = f"client then read {got} of 268435456 bytes, nothing after 2 s; " if then == "read" else ""
+    if code is None and then == "reset":
+        outcome += f", probe now {state()[1]}"
+    print(f"    after the {'RST' if then == 'reset' else 'reader resumed'}: {read}{outcome}")
+    for line in tail[:2]:
+        print(f"      {line[:150]}")
+    return code is not None
+
+
+def repro_send_chunk_gc(_port: int) -> None:
+    """S8, abort.while-backpressured.length / backpressure.slow-reader.length: a handler waiting in
+    ``await res.send_chunk(...)`` is referenced by nothing but itself, so the GC destroys it, and uWS later
+    calls back into the freed response. Each round on a fresh server (the default app, unchanged)."""
+    for then in ("reset", "read"):
+        for attempt in range(1, 4):
+            print(f"--- send_chunk stream to a stalled reader, 1000 requests elsewhere, then "
+                  f"{'RST' if then == 'reset' else 'the reader resumes'} (attempt {attempt})")
+            with _socketify() as server:
+                if _gc_round(server, then):
+                    break
+    print("--- control: the same app, but the handler holds a strong reference to res while it runs")
+    with _socketify(HOLD_RES) as server:
+        _gc_round(server, "reset")
+
+
 def _dechunk(body: bytes) -> bytes:
     out, pos = b"", 0
     while True:
@@ -151,7 +261,7 @@ def _dechunk(body: bytes) -> bytes:
 
 REPROS = {"head": repro_head, "http10": repro_http10, "headers-first": repro_headers_first,
           "truncation": repro_truncation, "abort-idle": repro_abort_idle,
-          "backpressure": repro_backpressure, "sse": repro_sse_bytes}
+          "backpressure": repro_backpressure, "sse": repro_sse_bytes, "send-chunk-gc": repro_send_chunk_gc}
 
 
 def main(names: list[str]) -> None:
