@@ -226,7 +226,8 @@ def pytest_runtest_call(item):
     target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
     if target is None or case_info(item) is None:
         return
-    died = item.config.stash[_MANAGER].died()
+    # A failed case may have killed the server: give a dying server a moment to be reaped before judging.
+    died = item.config.stash[_MANAGER].died(grace=0.3 if outcome.excinfo is not None else 0.0)
     if died:  # the case's traffic killed the server: a failure of the server, with its output
         outcome.force_exception(AssertionError(f"{died.splitlines()[0]} during this case"))
         return

@@ -128,10 +128,18 @@ class ServerManager:
             self.server_info = {"versions": summary.get("versions") or {}, "executable": summary.get("executable")}
         return self.target
 
-    def died(self) -> str | None:
-        """A one-line reason plus output tail when the local server is no longer running."""
+    def died(self, grace: float = 0.0) -> str | None:
+        """A one-line reason plus output tail when the local server is no longer running. ``grace``: how
+        long to wait for a server that is dying (its sockets close a moment before it can be reaped)."""
         t = self.target
-        if t is None or t.process is None or t.process.alive:
+        if t is None or t.process is None:
+            return None
+        if t.process.alive and grace:
+            try:
+                t.process.proc.wait(grace)
+            except Exception:  # noqa: BLE001 - still running: not dead
+                pass
+        if t.process.alive:
             return None
         return (f"the {t.process.name} server died (exit code {t.process.proc.returncode})"
                 f"{t.process.tail_suffix()}")
