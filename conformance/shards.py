@@ -29,16 +29,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from streamspec.launch import child_env
+
 from . import catalogue, results
 
 #: Expected seconds per case when no earlier results say better (measured on the reference, 2 cores).
 DEFAULT_WEIGHTS = {
-    "sse.browser-eventsource": 3.5, "sse.keepalive-comments": 3.1, "abort.while-backpressured": 2.6,
-    "backpressure.slow-reader": 2.0, "chunking.reassembly": 2.0, "chunking.flush-per-write": 1.6,
-    "sse.flush-per-event": 1.6, "abort.healthy-after-100": 1.2, "sse.resume": 1.0,
-    "backpressure.stalled-reader": 0.8,
+    "sse.browser-eventsource": 2.8, "abort.while-backpressured": 2.5, "sse.keepalive-comments": 2.0,
+    "sse.flush-per-event": 1.8, "chunking.flush-per-write": 1.8, "backpressure.slow-reader": 1.4,
+    "sse.resume": 0.8, "chunking.headers-first": 0.6, "backpressure.stalled-reader": 0.6,
+    "abort.fin-cleanup": 0.5, "sse.headers-first": 0.4, "backpressure.loop-responsive": 0.4,
+    "chunking.reassembly": 0.3, "sse.idle-disconnect": 0.2,
 }
-DEFAULT_WEIGHT = 0.3
+DEFAULT_WEIGHT = 0.1
 
 
 def _weight(case_id: str, known: dict[str, float]) -> float:
@@ -88,7 +91,7 @@ class Part:
         self.results = workdir / f"part-{index}.json"
         self.status = workdir / f"part-{index}.status"
         self.log = open(workdir / f"part-{index}.log", "w+")
-        env = {**os.environ, "STREAMSPEC_STATUS_FILE": str(self.status)}
+        env = child_env({"STREAMSPEC_STATUS_FILE": str(self.status)})
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [*argv, f"--results={self.results}", *(f"--case={c}" for c in cases)], cwd=cwd, env=env,

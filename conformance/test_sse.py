@@ -198,12 +198,12 @@ def test_headers_before_first_event(target, figures):
       requires=("sse",))
 def test_keepalive_comments(target, figures):
     """"If the line starts with a U+003A COLON character (:) Ignore the line." and "authors can include a
-    comment line (one starting with a ':' character) every 15 seconds or so": with 1.5 s between events
-    and a 300 ms keep-alive, comments arrive while the stream is idle (before event 1 is produced), at
+    comment line (one starting with a ':' character) every 15 seconds or so": with 1 s between events
+    and a 200 ms keep-alive, comments arrive while the stream is idle (before event 1 is produced), at
     about that spacing, and are never dispatched as events. Judged on the wire: a framework's own ping
     mechanism (configured to the interval) counts the same as keep-alives the application writes."""
     request_id = new_id("ssekeep")
-    interval, keepalive = 1.5, 0.3
+    interval, keepalive = 1.0, 0.2
     reader = SseReader.open(target, sse_url(id=request_id, n=2, interval=int(interval * 1000),
                                             keepalive=int(keepalive * 1000)), first_wait=interval)
     reader.read_all(timeout=bounds.BODY_S + 2 * interval)
@@ -224,7 +224,7 @@ def test_keepalive_comments(target, figures):
     ratio = statistics.median(gaps) / keepalive if gaps else 0.0
     figures["comment_gap_ratio"] = round(ratio, 2)
     assert 0.5 <= ratio <= 2.0, (f"keep-alive comments arrived {ratio:.2f}x the chosen interval apart "
-                                 f"(median gap {figures['comment_gap_median_ms']} ms, interval 300 ms)")
+                                 f"(median gap {figures['comment_gap_median_ms']} ms, interval {ms(keepalive)} ms)")
 
 
 # -- content --------------------------------------------------------------------------------------
