@@ -29,4 +29,5 @@ class CleanEndAfterError(StreamHandler):
 
 
 app = make_app(CleanEndAfterError())
+SELECT = "errors.*"
 CAUGHT_BY = {"errors.fail-before-start", "errors.truncated.chunked"}

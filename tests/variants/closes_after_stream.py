@@ -9,4 +9,5 @@ class ClosesAfterStream(StreamHandler):
 
 
 app = make_app(ClosesAfterStream())
+SELECT = "chunking.*"
 CAUGHT_BY = {"chunking.keep-alive"}

@@ -22,4 +22,5 @@ class EmptyWriteEndsBody(StreamHandler):
 
 
 app = make_app(EmptyWriteEndsBody())
+SELECT = "chunking.*"
 CAUGHT_BY = {"chunking.empty-write", "chunking.reassembly"}

@@ -15,4 +15,5 @@ class HangsAfterError(StreamHandler):
 
 
 app = make_app(HangsAfterError())
+SELECT = "errors.*"
 CAUGHT_BY = {"errors.truncated.chunked", "errors.truncated.length"}

@@ -13,4 +13,5 @@ class HeadNotAllowed(StreamHandler):
 
 
 app = make_app(HeadNotAllowed())
+SELECT = "chunking.*"
 CAUGHT_BY = {"chunking.head"}
