@@ -114,7 +114,7 @@ class ServerManager:
         self.stop()
         port = self.port or free_port()
         options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args,
-                                **({"python": self.python} if self.python else {}))
+                                **({"python": python} if (python := self.python or self.adapter.python) else {}))
         # The adapter's distributions, reported by the server's own interpreter; the server's name is one
         # too when it is a distribution (uvicorn, granian...), which the probe reports only if installed.
         env = {"STREAMSPEC_PACKAGES": ",".join(self.adapter.packages), "STREAMSPEC_SERVER": self.server}

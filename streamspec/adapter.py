@@ -60,6 +60,10 @@ class Adapter:
     expectations: Path | None = None  # TOML file of known, accepted failures (see conformance/expectations.py)
     accepts_app: bool = False  # True when --app can swap in another ASGI app (the reference only)
     install_hint: str = ""  # how to install what ``modules`` needs; built-ins derive it from ``extra``
+    #: the interpreter that runs this adapter's server when ``--python`` is not given (None: the suite's
+    #: own). An old framework release may need an older Python than the suite: point this at that
+    #: virtual environment's python; the results record the versions that interpreter reports.
+    python: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.lacks) - set(CAPABILITIES)
