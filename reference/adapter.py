@@ -7,7 +7,9 @@ from streamspec.adapter import Adapter, LaunchOptions
 from streamspec.asgi_servers import SERVERS
 
 
-def _command(options: LaunchOptions) -> list[str]:
+def command(options: LaunchOptions) -> list[str]:
+    """``python -m reference --server S --host H --port P [--app module:attr]`` (the asgi-plain adapter
+    runs its app through this too)."""
     argv = [options.python, "-m", "reference", "--server", options.server, "--host", options.host,
             "--port", str(options.port)]
     if options.app:
@@ -18,7 +20,7 @@ def _command(options: LaunchOptions) -> list[str]:
 ADAPTER = Adapter(
     name="reference",
     description="pure-ASGI reference server (defines the correct semantics)",
-    command=_command,
+    command=command,
     servers=SERVERS,
     packages=("h11",),
     modules=("uvicorn",),

@@ -31,9 +31,9 @@ from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import HttpError, open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SseItem, SsePlan, encode, produce_events
+from streamspec.sse import SseItem, encode, produce_events
 
-from .asgi import query_of, send_json, send_whole, wait_for_disconnect
+from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, wait_for_disconnect
 
 
 class StreamHandler:
@@ -106,14 +106,8 @@ class StreamHandler:
         await self.deliver(producer, send, receive)
 
     async def sse(self, scope, receive, send) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
-        except PlanError as exc:
-            await send_whole(send, 400, str(exc).encode())
-            return
-        if plan.exhausted:
-            await send_whole(send, 204, b"")  # nothing left: tells a browser to stop reconnecting
+        plan = await sse_plan_or_answer(scope, send)  # None: answered already (400, or 204: nothing left)
+        if plan is None:
             return
         await self.start(send, 200, [(k.encode(), v.encode()) for k, v in SSE_HEADERS])
         if scope["method"] == "HEAD":

@@ -33,6 +33,24 @@ async def send_json(send, status: int, payload: Any) -> None:
     await send_whole(send, status, body, b"application/json", [(b"cache-control", b"no-store")])
 
 
+async def sse_plan_or_answer(scope, send):
+    """The request's ``SsePlan``, or None after answering it: 400 for a bad plan, 204 when nothing is left
+    after ``Last-Event-ID`` (which tells a browser to stop reconnecting)."""
+    from streamspec.contract import PlanError
+    from streamspec.sse import SsePlan
+
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    try:
+        plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
+    except PlanError as exc:
+        await send_whole(send, 400, str(exc).encode())
+        return None
+    if plan.exhausted:
+        await send_whole(send, 204, b"")
+        return None
+    return plan
+
+
 async def wait_for_disconnect(receive) -> None:
     """Drain the request and return once the client has gone (``http.disconnect``)."""
     while True:

@@ -36,7 +36,7 @@ from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, encode, produce_events
 
 from .app import make_app
-from .asgi import query_of, send_whole
+from .asgi import query_of, send_whole, sse_plan_or_answer
 
 STREAM_HEADERS = [(b"content-type", b"application/octet-stream"), (b"cache-control", b"no-store")]
 
@@ -69,14 +69,8 @@ async def stream(scope, receive, send) -> None:
 
 
 async def sse(scope, receive, send) -> None:
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    try:
-        plan = SsePlan.from_request(query_of(scope), headers.get("last-event-id"))
-    except PlanError as exc:
-        await send_whole(send, 400, str(exc).encode())
-        return
-    if plan.exhausted:
-        await send_whole(send, 204, b"")  # nothing left: tells a browser to stop reconnecting
+    plan = await sse_plan_or_answer(scope, send)  # None: answered already (400, or 204: nothing left)
+    if plan is None:
         return
     head = [(k.encode(), v.encode()) for k, v in SSE_HEADERS]
     await stream_body(send, 200, head, None if scope["method"] == "HEAD" else _framed(plan))

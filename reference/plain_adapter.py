@@ -2,16 +2,18 @@
 contract without its disconnect watcher or per-chunk yield, to show what each ASGI server gives the
 idiom its users write."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from streamspec.adapter import Adapter, LaunchOptions
-
 from streamspec.asgi_servers import SERVERS
+
+from .adapter import command as reference_command
 
 
 def _command(options: LaunchOptions) -> list[str]:
-    return [options.python, "-m", "reference", "--server", options.server, "--app", "reference.plain:app",
-            "--host", options.host, "--port", str(options.port), *options.extra_args]
+    """The reference's server command, serving the plain app."""
+    return reference_command(replace(options, app="reference.plain:app"))
 
 
 ADAPTER = Adapter(
