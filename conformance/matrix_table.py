@@ -9,7 +9,6 @@ wrong even when its CI is green.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 CELL = {

@@ -21,7 +21,6 @@ left behind: each child dies with this process, and each server with its child).
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import subprocess
 import sys

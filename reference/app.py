@@ -27,13 +27,13 @@ import asyncio
 import contextlib
 from typing import AsyncIterator
 
-from streamspec.contract import PlanError, StreamPlan
+from streamspec.contract import StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import HttpError, open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SseItem, encode, produce_events
 
-from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, wait_for_disconnect
+from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, stream_plan_or_answer, wait_for_disconnect
 
 
 class StreamHandler:
@@ -89,10 +89,8 @@ class StreamHandler:
 
     # -- the routes ------------------------------------------------------------------------------
     async def stream(self, scope, receive, send) -> None:
-        try:
-            plan = StreamPlan.from_query(query_of(scope))
-        except PlanError as exc:
-            await send_whole(send, 400, str(exc).encode())
+        plan = await stream_plan_or_answer(scope, send)  # None: answered 400 already
+        if plan is None:
             return
         try:
             producer = open_stream(plan)  # ProducerError here propagates: the server answers 500

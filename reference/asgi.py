@@ -33,6 +33,17 @@ async def send_json(send, status: int, payload: Any) -> None:
     await send_whole(send, status, body, b"application/json", [(b"cache-control", b"no-store")])
 
 
+async def stream_plan_or_answer(scope, send):
+    """The request's ``StreamPlan``, or None after answering 400 for a bad plan."""
+    from streamspec.contract import PlanError, StreamPlan
+
+    try:
+        return StreamPlan.from_query(query_of(scope))
+    except PlanError as exc:
+        await send_whole(send, 400, str(exc).encode())
+        return None
+
+
 async def sse_plan_or_answer(scope, send):
     """The request's ``SsePlan``, or None after answering it: 400 for a bad plan, 204 when nothing is left
     after ``Last-Event-ID`` (which tells a browser to stop reconnecting)."""

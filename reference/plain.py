@@ -30,13 +30,12 @@ from __future__ import annotations
 import contextlib
 from typing import AsyncIterator
 
-from streamspec.contract import PlanError, StreamPlan
 from streamspec.producer import HttpError, open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
-from streamspec.sse import SsePlan, encode, produce_events
+from streamspec.sse import produce_text
 
 from .app import make_app
-from .asgi import query_of, send_whole, sse_plan_or_answer
+from .asgi import send_whole, sse_plan_or_answer, stream_plan_or_answer
 
 STREAM_HEADERS = [(b"content-type", b"application/octet-stream"), (b"cache-control", b"no-store")]
 
@@ -52,10 +51,8 @@ async def stream_body(send, status: int, headers, chunks: AsyncIterator[bytes] |
 
 
 async def stream(scope, receive, send) -> None:
-    try:
-        plan = StreamPlan.from_query(query_of(scope))
-    except PlanError as exc:
-        await send_whole(send, 400, str(exc).encode())
+    plan = await stream_plan_or_answer(scope, send)  # None: answered 400 already
+    if plan is None:
         return
     try:
         producer = open_stream(plan)  # ProducerError propagates: the server answers 500
@@ -76,11 +73,12 @@ async def sse(scope, receive, send) -> None:
     await stream_body(send, 200, head, None if scope["method"] == "HEAD" else _framed(plan))
 
 
-async def _framed(plan: SsePlan) -> AsyncIterator[bytes]:
-    """``produce_events`` framed with ``streamspec.sse.encode`` (a raw ASGI app has no SSE API)."""
-    async with contextlib.aclosing(produce_events(plan)) as items:
-        async for item in items:
-            yield encode(item).encode("utf-8")
+async def _framed(plan) -> AsyncIterator[bytes]:
+    """The shared ``produce_text`` (items framed by ``streamspec.sse.encode``: a raw ASGI app has no SSE
+    API) as UTF-8 bytes."""
+    async with contextlib.aclosing(produce_text(plan)) as blocks:
+        async for block in blocks:
+            yield block.encode("utf-8")
 
 
 #: The ASGI entry point: the reference's routing, lifespan, ``/probe`` and ``/health``, with the plain
