@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import shards
+
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_REFERENCE_S = 8.0
 BUDGET_ADAPTER_S = 12.0
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", default="reference")
     parser.add_argument("--server", default=None)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=shards.default_parts())
     parser.add_argument("--no-sequential", action="store_true", help="skip the sequential comparison run")
     opts = parser.parse_args(argv)
     args = [f"--adapter={opts.adapter}"] + ([f"--server={opts.server}"] if opts.server else [])

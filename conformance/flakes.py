@@ -25,7 +25,7 @@ from pathlib import Path
 
 from streamspec.launch import ROOT
 
-from . import results
+from . import results, shards
 
 TABLE_HEAD = ("| adapter/server | runs | workers | differing cases | wall min / median / max (s) | when |\n"
               "|---|---|---|---|---|---|\n")
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", default="reference")
     parser.add_argument("--server", default=None)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=shards.default_parts())
     parser.add_argument("--results", type=Path, default=None, help="write the merged results file here")
     parser.add_argument("--table", type=Path, default=None, help="add this run's row to a Markdown table")
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest conformance (after --)")

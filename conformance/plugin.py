@@ -51,9 +51,11 @@ def pytest_addoption(parser) -> None:
     group.addoption("--python", default=None, metavar="PATH",
                     help="interpreter that runs the adapter's server (e.g. another virtualenv's python, for "
                          "an old framework release); versions in the results come from that interpreter")
-    group.addoption("--workers", type=int, default=int(os.environ.get("STREAMSPEC_WORKERS", "4")),
-                    help="run the cases in this many concurrent parts, each with its own server (default 4, "
-                         "or STREAMSPEC_WORKERS); 1 runs them one after another in this process")
+    group.addoption("--workers", type=int,
+                    default=int(os.environ.get("STREAMSPEC_WORKERS", "0")) or shards.default_parts(),
+                    help="run the cases in this many concurrent parts, each with its own server (default "
+                         "6, 3 per CPU on smaller machines, or STREAMSPEC_WORKERS); 1 runs them one after "
+                         "another in this process")
     group.addoption("--require-browser", action="store_true",
                     default=os.environ.get("STREAMSPEC_REQUIRE_BROWSER") == "1",
                     help="fail (not 'unsupported') the browser case when no browser is installed; also "

@@ -2,8 +2,12 @@
 
 Cases spend their time waiting (a 1.5 s idle period, a 2 s cleanup bound, a browser reconnecting), so a
 run is the sum of timers, not CPU. This module splits the selected cases into ``--workers`` parts and
-runs each part as an ordinary sequential ``pytest conformance`` child with **its own server process**,
+runs each part as an ordinary sequential ``pytest conformance`` run with **its own server process**,
 then merges the parts' results into the one results file the user asked for.
+
+A part is a ``fork`` of this process taken after the case modules are imported (``preload``), not a
+new interpreter: on 2 cores, six new interpreters each importing pytest, hypothesis and httpx cost
+about 5 s of CPU before the first case, which is most of a run's budget.
 
 Why parts with their own servers rather than cases sharing one server: a case that observes the
 server's whole state (descriptors after 100 aborts, producers still ``active``, the event loop's
@@ -13,7 +17,7 @@ disturb another's server and a verdict cannot depend on which cases ran beside i
 
 Parts are balanced by expected duration (longest first onto the least loaded part): the durations of
 the previous results file of the same adapter and server when there is one, else ``DEFAULT_WEIGHTS``.
-Each child gets ``--workers=1`` and explicit ``--case`` ids, so it is the sequential runner, with every
+Each part runs with ``--workers=1`` and explicit ``--case`` ids, so it is the sequential runner, with every
 guarantee it has (one-line errors, exit 3 with the server's output when it will not start, no server
 left behind: each child dies with this process, and each server with its child).
 """
@@ -21,16 +25,36 @@ left behind: each child dies with this process, and each server with its child).
 from __future__ import annotations
 
 import ctypes
+import importlib
+import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
+from typing import NoReturn
+
+from _pytest.main import _main as _pytest_main
+from _pytest.main import wrap_session
 
 from streamspec.launch import child_env
 
 from . import catalogue, results
+
+def default_parts() -> int:
+    """Six parts, fewer on a machine with fewer than 2 CPUs (three parts per CPU).
+
+    Measured on 2 cores (reference/uvicorn, 44 cases): 4 parts 7.6 s, 5 parts 6.8 s, 6 parts 6.2 s, 8
+    parts 6.8 s: past six, parts contend for the CPUs and the cases themselves get slower. The wall time
+    of a run cannot go below its longest case (the browser's, about 2.5 s) plus starting one server."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(6, 3 * cpus))
+
 
 #: Expected seconds per case when no earlier results say better (measured on the reference, 2 cores).
 DEFAULT_WEIGHTS = {
@@ -75,27 +99,112 @@ def selected(patterns: list[str]) -> list[str]:
     return [i for i in ids if not patterns or any(fnmatch.fnmatchcase(i, p) for p in patterns)]
 
 
-def _die_with_parent() -> None:  # in the child, between fork and exec
+def _die_with_parent() -> None:
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
 
-class Part:
-    """One child run: its cases, its process, its results file and its captured output."""
+def preload(config, files: list[str]) -> None:
+    """Import, once in this process, what every part would otherwise import for itself: the case modules
+    (and through them hypothesis, httpx, anyio, the wire parsers). Parts are forked from here, so they
+    start with all of it in memory; on 2 cores a part that starts in a few milliseconds instead of 0.8 s of
+    CPU is most of what makes a concurrent run fast.
 
-    def __init__(self, index: int, cases: list[str], argv: list[str], workdir: Path, cwd: Path) -> None:
+    Bytecode (and pytest's assertion rewriting) is cached in the same private directory the servers use
+    (``launch.child_env``) even when ``PYTHONDONTWRITEBYTECODE`` is set, so this costs about 0.3 s, not
+    1.5 s. A module that fails to import is left alone: the part that collects it reports the error."""
+    env = child_env()
+    if not os.environ.get("PYTHONPYCACHEPREFIX") and env.get("PYTHONPYCACHEPREFIX"):
+        sys.pycache_prefix = env["PYTHONPYCACHEPREFIX"]
+        sys.dont_write_bytecode = False
+    for name in sorted({f"{catalogue.HERE.name}.{Path(f).stem}" for f in files if f.endswith(".py")}):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported by the part that collects it
+            pass
+
+
+class Forked:
+    """A part's process: a fork of this one that runs the sequential runner on its cases.
+
+    The interface of ``subprocess.Popen`` that the parent needs (poll, wait, send_signal, kill)."""
+
+    def __init__(self, config, cases: list[str], files: list[str], results_path: Path, status: Path, log) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            _run_part(config, cases, files, results_path, status, log)  # never returns
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"part {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _run_part(config, cases: list[str], files: list[str], results_path: Path, status: Path, log) -> NoReturn:
+    """In the forked child: exactly ``pytest <files> --workers=1 --case=... --results=<part file>``, with
+    its output in the part's log; then leave without running the parent's exit handlers."""
+    code = 70
+    try:
+        if sys.platform == "linux":
+            _die_with_parent()
+        os.environ["STREAMSPEC_STATUS_FILE"] = str(status)
+        capman = config.pluginmanager.getplugin("capturemanager")
+        if capman is not None:  # pytest holds copies of the terminal's descriptors: point them at the log
+            capman.stop_global_capturing()
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        if capman is not None:
+            capman.start_global_capturing()
+            capman.suspend_global_capture()
+        opt = config.option
+        opt.workers, opt.case, opt.results = 1, list(cases), str(results_path)
+        config.args[:] = files
+        code = int(wrap_session(config, _pytest_main))
+    except BaseException:  # noqa: BLE001 - the parent reads this from the log
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class Part:
+    """One part of the run: its cases, its process, its results file and its captured output."""
+
+    def __init__(self, index: int, cases: list[str], config, files: list[str], workdir: Path) -> None:
         self.index, self.cases = index, cases
         self.results = workdir / f"part-{index}.json"
         self.status = workdir / f"part-{index}.status"
         self.log = open(workdir / f"part-{index}.log", "w+")
-        env = child_env({"STREAMSPEC_STATUS_FILE": str(self.status)})
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            [*argv, f"--results={self.results}", *(f"--case={c}" for c in cases)], cwd=cwd, env=env,
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.proc = Forked(config, cases, files, self.results, self.status, self.log)
         self.wall: float | None = None
 
     def output_tail(self, lines: int = 30) -> str:
@@ -111,23 +220,15 @@ class Part:
             return None
 
 
-def child_argv(config) -> list[str]:
-    """The sequential runner with the same target and options (not --case/--results/--workers)."""
-    opt = config.getoption
-    argv = [sys.executable, "-m", "pytest", *config.args, "-q", "-p", "no:cacheprovider", "--workers=1",
-            f"--adapter={opt('adapter')}"]
-    if opt("server"):
-        argv.append(f"--server={opt('server')}")
-    if opt("app"):
-        argv.append(f"--app={opt('app')}")
-    if opt("python"):
-        argv.append(f"--python={opt('python')}")
-    if opt("ignore_expectations"):
-        argv.append("--ignore-expectations")
-    if opt("require_browser"):
-        argv.append("--require-browser")
-    argv += [f"--server-arg={a}" for a in opt("server_arg")]
-    return argv
+def part_paths(config, cases: list[str]) -> list[str]:
+    """The test files a part collects: only those holding its cases, so a part does not collect modules it
+    will not run; the user's own paths when they are not the suite's."""
+    here = catalogue.HERE
+    args = [Path(config.invocation_params.dir, a.split("::")[0]).resolve() for a in config.args]
+    if not all(a == here or here in a.parents for a in args):
+        return list(config.args)
+    files = {c["id"]: c["file"] for c in catalogue.cases()}
+    return sorted({str(here / files[c]) for c in cases})
 
 
 def run(config, results_path: Path, meta_name: str, report) -> int:
@@ -142,9 +243,10 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
           f"own server (--workers=1 runs them in one)", flush=True)
     t0 = time.monotonic()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    cwd = Path(config.invocation_params.dir)
     with tempfile.TemporaryDirectory(prefix="streamspec-parts-") as tmp:
-        parts = [Part(i + 1, g, child_argv(config), Path(tmp), cwd) for i, g in enumerate(groups)]
+        paths = [part_paths(config, g) for g in groups]
+        preload(config, [f for p in paths for f in p])
+        parts = [Part(i + 1, g, config, p, Path(tmp)) for i, (g, p) in enumerate(zip(groups, paths))]
         try:
             stop = _wait(parts)
         except KeyboardInterrupt:
