@@ -9,6 +9,7 @@ import uuid
 from streamspec.contract import StreamPlan
 
 from . import bounds
+from .cases import precondition
 from .target import Target
 from .wire import Exchange, WireConnection
 
@@ -37,6 +38,26 @@ def start_stream(target: Target, plan: StreamPlan, rcvbuf: int | None = None) ->
     ex = conn.send_request("GET", plan.target(), plan=plan)
     conn.read_head(plan_head_wait(plan))
     return conn, ex
+
+
+def head_while_held(target: Target, conn: WireConnection, ex: Exchange, request_id: str, produced: str):
+    """For a request sent with ``hold=1``: wait for its head while the producer is provably waiting for
+    our release, then release it. Returns (the head arrived before the release, the producer's diary at
+    the release).
+
+    An ordering the client controls, not a race against a delay: on a loaded machine a head may take
+    hundreds of milliseconds, but it can never arrive "late" while nothing has been produced. A server
+    that holds the head until the first body bytes sends nothing within ``bounds.HEAD_S``.
+    ``produced`` is the probe event of the first item (``chunk``/``event``): if it is in the diary before
+    the release, the server did not honour ``hold`` and the case cannot judge (an error, not a verdict)."""
+    conn.read_head(bounds.HEAD_S, final=False)
+    before = ex.status is not None
+    view = target.probe.record(request_id, release=True)
+    precondition(view is not None and view.first(produced) is None,
+                 f"the producer did not wait for its release (hold=1): the probe shows {produced!r} before it")
+    if not before:
+        conn.read_head(bounds.HEAD_S)  # after the release, so the failure can say when the head came
+    return before, view
 
 
 def plan_head_wait(plan: StreamPlan) -> float:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from streamspec.probe import RELEASE_PREFIX
+
 
 @dataclass
 class ProducerView:
@@ -71,8 +73,10 @@ class ProbeClient:
                 best = (t1 - t0, server_now - (t0 + t1) / 2)
         self.error, self.offset = best[0] / 2, best[1]
 
-    def record(self, request_id: str) -> ProducerView | None:
-        response = self.http.get("/probe", params={"id": request_id})
+    def record(self, request_id: str, release: bool = False) -> ProducerView | None:
+        """The producer's diary; with ``release`` the server first lets a held producer (``hold=1``) go
+        on, and the diary is as it was at that moment."""
+        response = self.http.get("/probe", params={"id": RELEASE_PREFIX + request_id if release else request_id})
         response.raise_for_status()
         rec = response.json().get("record")
         if rec is None:

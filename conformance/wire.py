@@ -244,14 +244,16 @@ class WireConnection:
             ex.error = note
         self._log(f"{ending}: {note}")
 
-    def read_head(self, timeout: float | None = None) -> Exchange:
-        """Read until the response headers (or the end) arrive."""
+    def read_head(self, timeout: float | None = None, final: bool = True) -> Exchange:
+        """Read until the response headers (or the end) arrive. A timeout ends the exchange as
+        ``timeout`` unless ``final=False`` (the caller will wait again)."""
         deadline = time.monotonic() + (timeout or self.timeout)
         ex = self.exchange
         try:
             self._pump(deadline, 65536, done=lambda: ex.t_headers is not None)
         except WireTimeout:
-            self._end("timeout", "no response head before the deadline")
+            if final:
+                self._end("timeout", "no response head before the deadline")
         return ex
 
     def read_body(self, max_bytes: int | None = None, timeout: float | None = None,

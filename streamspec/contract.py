@@ -17,6 +17,8 @@ Query parameters of ``GET /stream`` (all optional):
 ``raise_after`` the producer raises instead of producing chunk k (0: before chunk 0,
                 after the headers)
 ``fail_start``  ``1`` to fail before the response starts (must give a complete 500)
+``hold``        ``1``: after starting, the producer waits (at most 10 s) until the client sends
+                ``GET /probe?id=release:<id>`` before its first chunk (``streamspec.probe``)
 ``raise_as``    what the producer raises for ``raise_after``/``fail_start``: ``exception`` (default,
                 a plain exception: 500 before the head) or ``http`` (the framework's own HTTP error
                 type with status 503, which the adapter supplies: 503 before the head)
@@ -67,6 +69,7 @@ class StreamPlan:
     raise_after: int | None = None
     fail_start: bool = False
     raise_as: str = "exception"
+    hold: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- what the server produces --------------------------------------------------------------
@@ -144,6 +147,8 @@ class StreamPlan:
             params["fail_start"] = "1"
         if self.raise_as != "exception":
             params["raise_as"] = self.raise_as
+        if self.hold:
+            params["hold"] = "1"
         params.update(self.extra)
         return urlencode(params)
 
@@ -180,6 +185,7 @@ class StreamPlan:
             raise_after=raise_after,
             fail_start=query.get("fail_start", "0") == "1",
             raise_as=raise_as,
+            hold=query.get("hold", "0") == "1",
         )
         if plan.total > MAX_TOTAL:
             raise PlanError(f"plan asks for {plan.total} bytes; the limit is {MAX_TOTAL}")

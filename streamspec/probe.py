@@ -20,6 +20,10 @@ from collections import OrderedDict
 from typing import Any
 
 MAX_RECORDS = 4096  # oldest records are forgotten first; a long load run must not grow memory
+#: ``GET /probe?id=release:<id>`` releases the producer of ``<id>`` held by ``hold=1`` (see ``held``).
+RELEASE_PREFIX = "release:"
+#: A held producer goes on by itself after this long, so a client that never releases it leaks nothing.
+HOLD_MAX_S = 10.0
 #: Distributions whose versions every probe reports when installed in the server's interpreter; the
 #: launcher adds the adapter's own through ``STREAMSPEC_PACKAGES`` (comma-separated).
 KNOWN_PACKAGES = ("uvicorn", "h11", "httptools", "hypercorn", "granian")
@@ -69,6 +73,7 @@ class ProbeRegistry:
 
     def __init__(self) -> None:
         self._records: "OrderedDict[str, ProbeRecord]" = OrderedDict()
+        self._released: "OrderedDict[str, None]" = OrderedDict()
         self.started = 0
         self.cleaned = 0
 
@@ -88,8 +93,33 @@ class ProbeRegistry:
     def producer_cleaned(self) -> None:
         self.cleaned += 1
 
+    def release(self, request_id: str) -> None:
+        self._released[request_id] = None
+        while len(self._released) > MAX_RECORDS:
+            self._released.popitem(last=False)
+
+    async def held(self, record: ProbeRecord, max_s: float = HOLD_MAX_S) -> None:
+        """Wait, before producing anything, until the client releases this request.
+
+        This turns "did the head arrive before the body was produced?" into an ordering the client
+        controls instead of a race against a timer: the head must arrive while the producer is provably
+        waiting (``held`` in the diary, no ``released`` yet), however slow the machine. It polls rather
+        than awaiting an event so it works on any event loop an adapter runs."""
+        record.add("held")
+        deadline = time.monotonic() + max_s
+        while record.request_id not in self._released:
+            if time.monotonic() >= deadline:
+                record.add("hold-expired")
+                return
+            await asyncio.sleep(0.005)
+        record.add("released")
+
     def snapshot(self, request_id: str | None) -> dict[str, Any]:
-        """The JSON answer of ``GET /probe`` (summary) or ``GET /probe?id=X`` (one record)."""
+        """The JSON answer of ``GET /probe`` (summary) or ``GET /probe?id=X`` (one record); for
+        ``id=release:X`` it first releases X's held producer (every adapter serves this unchanged)."""
+        if request_id and request_id.startswith(RELEASE_PREFIX):
+            request_id = request_id[len(RELEASE_PREFIX):]
+            self.release(request_id)
         body: dict[str, Any] = {
             "now": time.monotonic(),
             "pid": os.getpid(),

@@ -60,12 +60,15 @@ async def produce(plan: StreamPlan, record: ProbeRecord,
                   http_error: HttpErrorFactory | None = None) -> AsyncIterator[bytes]:
     """Yield the plan's chunks, waiting ``delay_ms`` before each one.
 
-    Probe events: ``start``; ``chunk`` (index, size) just before each yield; then one of ``done``,
+    Probe events: ``start``; with ``hold=1``, ``held`` then ``released`` (``PROBE.held``); ``chunk`` (index,
+    size) just before each yield; then one of ``done``,
     ``error`` (raise_after), ``cancelled`` (the consuming task was cancelled while we awaited),
     ``closed`` (aclose() at a yield); and always ``cleanup`` from the ``finally`` block last.
     """
     delay = plan.delay_ms / 1000.0
     with ProducerLife(record):
+        if plan.hold:
+            await PROBE.held(record)
         for index in range(plan.chunk_count):
             if delay:
                 await asyncio.sleep(delay)

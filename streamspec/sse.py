@@ -85,6 +85,7 @@ class SsePlan:
     retry_ms: int | None = None
     keepalive_ms: float = 0.0
     close_after: int | None = None
+    hold: bool = False  # wait for the client's release before the first event (streamspec.probe)
     last_id: int = 0  # from the Last-Event-ID header
 
     @classmethod
@@ -99,6 +100,7 @@ class SsePlan:
                 retry_ms=int(query["retry"]) if "retry" in query else None,
                 keepalive_ms=float(query.get("keepalive", 0)),
                 close_after=int(query["close_after"]) if "close_after" in query else None,
+                hold=query.get("hold", "0") == "1",
                 last_id=_parse_last_id(last_event_id),
             )
         except ValueError as exc:
@@ -187,6 +189,8 @@ async def produce_events(plan: SsePlan, record: ProbeRecord | None = None,
     """
     record = record or PROBE.record(plan.request_id)
     with ProducerLife(record, last_id=plan.last_id, keepalive_ticks=keepalive_ticks):
+        if plan.hold:
+            await PROBE.held(record)
         if plan.retry_ms is not None:
             record.add("retry", ms=plan.retry_ms)
             yield SseRetry(plan.retry_ms)
