@@ -15,6 +15,9 @@ BODY_S = 3.0
 PRODUCER_START_S = 2.0
 #: From the client leaving to the producer's ``finally`` (cleanup).
 CLEANUP_S = 2.0
+#: How much longer than ``CLEANUP_S`` a case keeps watching for a late cleanup, only so that its message
+#: can tell "late" (with the latency) from "not at all"; the verdict is the same either way.
+CLEANUP_GRACE_S = 0.5
 #: A truncated response (producer raised) must close the connection this soon after its last byte.
 PROMPT_CLOSE_S = 2.0
 #: Flush timing (per write; conformance/timing.py): the latency from "chunk produced" to "its last byte

@@ -315,7 +315,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     manager = config.stash.get(_MANAGER, None)
     if manager is None:
         return
-    manager.stop()
+    t_stop = time.monotonic()
+    manager.stop(grace=1.0)
+    stop_s = time.monotonic() - t_stop
     cases = config.stash[_RESULTS]
     if not cases:
         return
@@ -329,6 +331,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         meta["versions"], meta["versions_from"] = manager.adapter.versions(manager.server), "suite"
     path = _results_path(config, manager.adapter, manager.adapter_name, manager.server)
     meta["workers"] = 1
+    meta["server_stop_s"] = round(stop_s, 2)
     results.write(path, meta, cases)
     config.stash[_META]["results_path"] = str(path)
 

@@ -258,12 +258,18 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
             print(stop.status_line() or f"streamspec: part {stop.index} ended with exit code "
                   f"{stop.proc.returncode}:\n{stop.output_tail()}")
             return stop.proc.returncode
-        docs, crashed = [], []
+        docs, crashed, part_meta = [], [], []
         for part in parts:
+            entry = {"cases": len(part.cases), "duration_s": round(part.wall or 0, 2)}
             try:
-                docs.append(results.load(part.results))
+                doc = results.load(part.results)
             except (OSError, ValueError):
                 crashed.append(part)
+            else:
+                docs.append(doc)
+                entry.update(in_cases_s=round(sum(c["duration_s"] for c in doc["cases"]), 2),
+                             server_stop_s=doc.get("server_stop_s"))
+            part_meta.append(entry)
         for part in crashed:
             print(f"streamspec: part {part.index} wrote no results (exit code {part.proc.returncode}); its "
                   f"output ends:\n{part.output_tail()}")
@@ -272,9 +278,9 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
     if not docs:
         return 3
     cases = [c for d in docs for c in d["cases"]]
-    meta = {k: v for k, v in docs[0].items() if k not in ("schema", "finished", "summary", "cases", "findings")}
-    meta.update(started=started, duration_s=round(time.monotonic() - t0, 2), workers=len(groups),
-                parts=[{"cases": len(p.cases), "duration_s": round(p.wall or 0, 2)} for p in parts])
+    meta = {k: v for k, v in docs[0].items()
+            if k not in ("schema", "finished", "summary", "cases", "findings", "server_stop_s")}
+    meta.update(started=started, duration_s=round(time.monotonic() - t0, 2), workers=len(groups), parts=part_meta)
     results.write(results_path, meta, cases)
     report(cases, meta, results_path)
     bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]

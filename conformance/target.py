@@ -144,13 +144,16 @@ class ServerManager:
         return (f"the {t.process.name} server died (exit code {t.process.proc.returncode})"
                 f"{t.process.tail_suffix()}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop the server: SIGTERM, then SIGKILL after ``grace`` seconds. The run's last stop passes a
+        short grace: no case judges shutdown, and granian sometimes takes over 5 s to leave after the
+        declared-length truncation case, which would otherwise bound a whole concurrent run."""
         if self.target is not None:
             if self.target._probe is not None:
                 self.target._probe.close()
             self.target.forget_connections()
             if self.target.process is not None:
-                self.target.process.stop()
+                self.target.process.stop(grace=grace)
         self.target = None
 
 
