@@ -1,9 +1,10 @@
 """``python -m conformance.matrix``: the whole matrix in one command.
 
 Every built-in adapter under every server it supports, each run its own results file in
-``reports/results/<adapter>-<server>.json``, then ``reports/MATRIX.md`` regenerated from them. Runs go
-``--jobs`` at a time, each split into ``--workers`` concurrent parts (each part with its own server), so
-the whole matrix takes about as long as its slowest runs, not their sum. A progress line per finished
+``reports/results/<adapter>-<server>.json``, then ``reports/MATRIX.md`` regenerated from them. Each run
+is split into concurrent parts (each part with its own server), as many as its work last time calls
+for; runs start longest first, as many at a time as keep at most ``--lanes`` parts running, so the whole
+matrix takes about as long as its total work spread over the lanes, not the sum of its runs. A progress line per finished
 run, a one-screen summary at the end. An adapter whose framework is not installed is listed as skipped,
 with the command that installs it. Exit status 1 if any run regressed (a case failed that its adapter's
 expectations do not list, or an expected failure passed).
@@ -12,16 +13,20 @@ expectations do not list, or an expected failure passed).
 from __future__ import annotations
 
 import argparse
-import subprocess
+import os
+import signal
 import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import traceback
 from pathlib import Path
+
+import pytest
 
 from streamspec import registry
 from streamspec.launch import ROOT
 
-from . import matrix_table, results
+from . import matrix_table, results, shards
 
 RESULTS_DIR = ROOT / "reports" / "results"
 
@@ -41,25 +46,125 @@ def runs() -> tuple[list[tuple[str, str]], list[str]]:
     return todo, skipped
 
 
-def run_one(name: str, server: str, workers: int, out_dir: Path) -> tuple[str, str, int, float, dict | None]:
-    path = out_dir / f"{name}-{server}.json"
-    t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", f"--adapter={name}",
-                           f"--server={server}", f"--workers={workers}", f"--results={path}"],
-                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wall = time.monotonic() - t0
+class Run:
+    """One adapter/server run: a fork of this process that runs ``pytest conformance`` for it.
+
+    A fork, not a new interpreter: this process has already imported pytest, the plugin and the case
+    modules (``shards.preload``), so a run starts in milliseconds instead of about a second of CPU, and
+    each of its parts is a fork of it again. On 2 cores that CPU is the matrix's budget."""
+
+    def __init__(self, name: str, server: str, workers: int, out_dir: Path) -> None:
+        self.name, self.server = name, server
+        self.path = out_dir / f"{name}-{server}.json"
+        self.log = tempfile.TemporaryFile("w+")
+        self.t0 = time.monotonic()
+        self.wall = 0.0
+        self.code: int | None = None
+        argv = ["conformance", "-q", f"--adapter={name}", f"--server={server}", f"--workers={workers}",
+                f"--results={self.path}"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            self._child(argv)
+
+    def _child(self, argv: list[str]) -> None:
+        code = 70
+        try:
+            if sys.platform == "linux":
+                shards._die_with_parent()
+            os.dup2(self.log.fileno(), 1)
+            os.dup2(self.log.fileno(), 2)
+            os.chdir(ROOT)
+            code = int(pytest.main(argv))
+        except BaseException:  # noqa: BLE001 - the parent shows the log
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def finished(self, status: int) -> None:
+        self.code = os.waitstatus_to_exitcode(status)
+        self.wall = time.monotonic() - self.t0
+
+    def doc(self) -> dict | None:
+        try:
+            return results.load(self.path)
+        except (OSError, ValueError):
+            return None
+
+    def output_tail(self, chars: int = 2000) -> str:
+        self.log.seek(0)
+        return self.log.read()[-chars:]
+
+
+#: Seconds of cases per part the matrix aims at when it sizes a run, and the bounds on a run's parts.
+PART_TARGET_S, MIN_PARTS, MAX_PARTS = 7.0, 2, 6
+#: Case-seconds assumed for a run that has no earlier results file.
+UNKNOWN_RUN_S = 40.0
+
+
+def case_seconds(name: str, server: str, out_dir: Path) -> float:
+    """The sum of this run's case durations last time (its results file): the work it has to share out."""
     try:
-        doc = results.load(path)
-    except (OSError, ValueError):
-        doc = None
-        print(proc.stdout[-2000:])
-    return name, server, proc.returncode, wall, doc
+        return sum(float(c["duration_s"]) for c in results.load(out_dir / f"{name}-{server}.json")["cases"])
+    except (OSError, ValueError, KeyError):
+        return UNKNOWN_RUN_S
+
+
+def parts_for(seconds: float) -> int:
+    """A run's parts in proportion to its work: a run whose failing cases wait out their bounds (60 s of
+    cases) gets six, the reference (25 s) four, so that runs end at about the same time."""
+    return max(MIN_PARTS, min(MAX_PARTS, round(seconds / PART_TARGET_S)))
+
+
+def run_all(todo: list[tuple[str, str]], lanes: int, workers: int | None, out_dir: Path, report) -> list[Run]:
+    """Every run, longest first, as many at a time as keep at most ``lanes`` parts running (a run too big
+    for the free lanes lets shorter ones go first); ``report(run, index)`` as each ends. ``workers``
+    fixes every run's parts; by default they follow the run's expected work (``parts_for``)."""
+    shards.preload()
+    work = {ns: case_seconds(*ns, out_dir) for ns in todo}
+    queue = sorted(todo, key=lambda ns: -work[ns])
+    running: dict[int, tuple[Run, int]] = {}
+    done: list[Run] = []
+    try:
+        while queue or running:
+            for ns in list(queue):  # longest first; a shorter run fills lanes a longer one cannot use yet
+                parts = workers or parts_for(work[ns])
+                if running and sum(n for _, n in running.values()) + parts > lanes:
+                    continue
+                queue.remove(ns)
+                run = Run(*ns, parts, out_dir)
+                running[run.pid] = (run, parts)
+            pid, status = os.waitpid(-1, 0)
+            entry = running.pop(pid, None)
+            if entry is None:
+                continue
+            run = entry[0]
+            run.finished(status)
+            done.append(run)
+            report(run, len(done))
+    except KeyboardInterrupt:
+        for run, _ in running.values():
+            try:
+                os.kill(run.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for run, _ in running.values():
+            os.waitpid(run.pid, 0)
+        raise
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.matrix", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=3, help="runs at the same time (default 3)")
-    parser.add_argument("--workers", type=int, default=3, help="concurrent parts per run (default 3)")
+    parser.add_argument("--lanes", type=int, default=12,
+                        help="most parts (each a server and its cases) running at once, over all runs (default 12)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parts per run (default: by the run's work last time, 2 to 6)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the results files")
     parser.add_argument("--matrix", type=Path, default=ROOT / "reports" / "MATRIX.md")
     opts = parser.parse_args(argv)
@@ -67,18 +172,25 @@ def main(argv: list[str] | None = None) -> int:
     for line in skipped:
         print(f"skipped {line}")
     opts.out.mkdir(parents=True, exist_ok=True)
-    print(f"streamspec matrix: {len(todo)} runs, {opts.jobs} at a time, {opts.workers} parts each", flush=True)
+    print(f"streamspec matrix: {len(todo)} runs, longest first, at most {opts.lanes} parts at a time "
+          f"({opts.workers or 'by each run’s work'} parts per run)", flush=True)
     t0 = time.monotonic()
-    done = []
-    with ThreadPoolExecutor(max_workers=opts.jobs) as pool:
-        futures = [pool.submit(run_one, n, s, opts.workers, opts.out) for n, s in todo]
-        for future in as_completed(futures):
-            name, server, code, wall, doc = future.result()
-            done.append((name, server, code, wall, doc))
-            counts = ", ".join(f"{v} {k}" for k, v in (doc or {}).get("summary", {}).items() if v) or "no results"
-            print(f"[{len(done)}/{len(todo)}] {name}/{server}: {counts} ({wall:.1f} s)"
-                  f"{'' if code == 0 else f'  REGRESSED (exit {code})'}", flush=True)
+
+    def report(run: Run, index: int) -> None:
+        doc = run.doc()
+        counts = ", ".join(f"{v} {k}" for k, v in (doc or {}).get("summary", {}).items() if v) or "no results"
+        print(f"[{index}/{len(todo)}] {run.name}/{run.server}: {counts} ({run.wall:.1f} s)"
+              f"{'' if run.code == 0 else f'  REGRESSED (exit {run.code})'}", flush=True)
+        if doc is None:
+            print(run.output_tail())
+
+    try:
+        runs_done = run_all(todo, opts.lanes, opts.workers, opts.out, report)
+    except KeyboardInterrupt:
+        print("streamspec matrix: interrupted; every run and its servers stopped")
+        return 2
     wall = time.monotonic() - t0
+    done = [(r.name, r.server, r.code, r.wall, r.doc()) for r in runs_done]
     docs = [d for *_, d in done if d is not None]
     opts.matrix.write_text(matrix_table.render(matrix_table.load_docs(docs)))
     bad = [(n, s, c) for n, s, c, _, _ in done if c != 0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from streamspec.probe import RELEASE_PREFIX
+from streamspec.probe import BRIEF_PREFIX, RELEASE_PREFIX
 
 
 @dataclass
@@ -90,32 +90,39 @@ class ProbeClient:
         response.raise_for_status()
         return response.json().get("group") or {"records": 0, "cleaned": 0}
 
+    def brief(self, request_id: str) -> tuple[ProducerView, int] | None:
+        """The diary without its chunk events, and how many chunks it has: cheap to poll."""
+        response = self.http.get("/probe", params={"id": BRIEF_PREFIX + request_id})
+        response.raise_for_status()
+        rec = response.json().get("record")
+        if rec is None:
+            return None
+        return ProducerView([{**e, "t": e["t"] - self.offset} for e in rec["events"]]), int(rec.get("chunks", 0))
+
     def wait_for(self, request_id: str, kind: str, timeout: float, poll: float = 0.02) -> ProducerView | None:
-        """Poll until the record has an event of ``kind``; return the last view either way."""
+        """Poll (briefly) until the record has an event of ``kind``; return the whole record either way."""
         deadline = time.monotonic() + timeout
-        view = None
         while True:
-            view = self.record(request_id)
-            if view and view.first(kind):
-                return view
-            if time.monotonic() >= deadline:
-                return view
+            brief = self.brief(request_id)
+            seen = brief is not None and (brief[1] > 0 if kind == "chunk" else brief[0].first(kind) is not None)
+            if seen or time.monotonic() >= deadline:
+                return self.record(request_id)
             time.sleep(poll)
 
     def wait_stable(self, request_id: str, quiet: float = 0.4, timeout: float = 6.0) -> ProducerView | None:
-        """Poll until the producer made no new chunk for ``quiet`` seconds (or it ended)."""
+        """Poll until the producer made no new chunk for ``quiet`` seconds (or it ended); the whole
+        record then."""
         deadline = time.monotonic() + timeout
         last_count, last_change = -1, time.monotonic()
-        view = None
         while time.monotonic() < deadline:
-            view = self.record(request_id)
-            count = len(view.chunks) if view else 0
+            brief = self.brief(request_id)
+            count = brief[1] if brief else 0
             now = time.monotonic()
             if count != last_count:
                 last_count, last_change = count, now
             elif now - last_change >= quiet:
-                return view
-            if view and view.cleanup_time is not None:
-                return view
+                break
+            if brief and brief[0].first("cleanup") is not None:
+                break
             time.sleep(0.05)
-        return view
+        return self.record(request_id)

@@ -22,6 +22,9 @@ from typing import Any
 MAX_RECORDS = 4096  # oldest records are forgotten first; a long load run must not grow memory
 #: ``GET /probe?id=release:<id>`` releases the producer of ``<id>`` held by ``hold=1`` (see ``held``).
 RELEASE_PREFIX = "release:"
+#: ``GET /probe?id=brief:<id>``: the record without its ``chunk`` events, plus their count (``chunks``). What
+#: a client polls while it waits: a record of thousands of chunks is not serialized 50 times a second.
+BRIEF_PREFIX = "brief:"
 #: A held producer goes on by itself after this long, so a client that never releases it leaks nothing.
 HOLD_MAX_S = 10.0
 #: Distributions whose versions every probe reports when installed in the server's interpreter; the
@@ -66,6 +69,10 @@ class ProbeRecord:
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.request_id, "events": list(self.events)}
+
+    def brief_json(self) -> dict[str, Any]:
+        events = [e for e in self.events if e["kind"] != "chunk"]
+        return {"id": self.request_id, "events": events, "chunks": len(self.events) - len(events)}
 
 
 class ProbeRegistry:
@@ -116,10 +123,14 @@ class ProbeRegistry:
 
     def snapshot(self, request_id: str | None) -> dict[str, Any]:
         """The JSON answer of ``GET /probe`` (summary) or ``GET /probe?id=X`` (one record); for
-        ``id=release:X`` it first releases X's held producer (every adapter serves this unchanged)."""
+        ``id=release:X`` it first releases X's held producer, for ``id=brief:X`` it leaves out the chunk
+        events (every adapter serves these unchanged: they are ids to it)."""
+        brief = False
         if request_id and request_id.startswith(RELEASE_PREFIX):
             request_id = request_id[len(RELEASE_PREFIX):]
             self.release(request_id)
+        elif request_id and request_id.startswith(BRIEF_PREFIX):
+            request_id, brief = request_id[len(BRIEF_PREFIX):], True
         body: dict[str, Any] = {
             "now": time.monotonic(),
             "pid": os.getpid(),
@@ -135,7 +146,7 @@ class ProbeRegistry:
                              "cleaned": sum(1 for r in group if any(e["kind"] == "cleanup" for e in r.events))}
         elif request_id:
             rec = self._records.get(request_id)
-            body["record"] = rec.as_json() if rec else None
+            body["record"] = (rec.brief_json() if brief else rec.as_json()) if rec else None
         else:
             body["versions"] = server_versions()
             body["executable"] = sys.executable
