@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from streamspec import registry
-from streamspec.launch import ROOT, ServerError
+from streamspec.launch import ROOT, ServerError, use_private_pycache
 
 from . import expectations, results, shards
 from .cases import PreconditionNotMet, case_info
 from .target import ServerManager
+
+use_private_pycache()  # before any case module is imported (and its assertions rewritten)
 
 _MANAGER = pytest.StashKey[ServerManager]()
 _FIGURES = pytest.StashKey[dict]()

@@ -39,7 +39,7 @@ from typing import NoReturn
 from _pytest.main import _main as _pytest_main
 from _pytest.main import wrap_session
 
-from streamspec.launch import child_env
+from streamspec.launch import use_private_pycache
 
 from . import catalogue, results
 
@@ -113,15 +113,12 @@ def preload(files: list[str] | None = None) -> None:
     CPU is most of what makes a concurrent run fast.
 
     Bytecode (and pytest's assertion rewriting) is cached in the same private directory the servers use
-    (``launch.child_env``) even when ``PYTHONDONTWRITEBYTECODE`` is set, so this costs about 0.3 s, not
-    1.5 s. A module that fails to import is left alone: the part that collects it reports the error.
+    (``launch.use_private_pycache``) even when ``PYTHONDONTWRITEBYTECODE`` is set, so this costs about
+    0.3 s, not 1.5 s. A module that fails to import is left alone: the part that collects it reports the error.
     ``files``: the case files to import (default: all of them)."""
     if files is None:
         files = sorted({str(catalogue.HERE / c["file"]) for c in catalogue.cases()})
-    env = child_env()
-    if not os.environ.get("PYTHONPYCACHEPREFIX") and env.get("PYTHONPYCACHEPREFIX"):
-        sys.pycache_prefix = env["PYTHONPYCACHEPREFIX"]
-        sys.dont_write_bytecode = False
+    use_private_pycache()
     for name in sorted({f"{catalogue.HERE.name}.{Path(f).stem}" for f in files if f.endswith(".py")}):
         try:
             importlib.import_module(name)

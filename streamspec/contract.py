@@ -28,6 +28,7 @@ Query parameters of ``GET /stream`` (all optional):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 from urllib.parse import urlencode
 
@@ -85,7 +86,7 @@ class StreamPlan:
     def chunk_count(self) -> int:
         return len(self.sizes)
 
-    @property
+    @cached_property
     def total(self) -> int:
         """Bytes of the complete body (what Content-Length declares when ``cl=1``)."""
         return sum(self.size_of(i) for i in range(self.chunk_count))
