@@ -9,7 +9,9 @@ a pass.
 Each run is a normal ``pytest conformance`` (concurrent parts unless ``--workers=1``). ``--results``
 writes one results file: the last run's, where every case whose outcome differed is ``intermittent`` with
 the outcome of each run in ``figures.runs``. ``--table`` adds (or replaces) this adapter/server's row in a
-Markdown table of runs, differing cases and wall times. Exit status 1 when any outcome differed.
+Markdown table of runs, differing cases, runs with a regression and wall times (under a lock: two studies
+may run side by side, each the other's "second suite"). Exit status 1 when any outcome differed or any
+run regressed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from streamspec.launch import ROOT
 
 from . import results, shards
 
-TABLE_HEAD = ("| adapter/server | runs | workers | differing cases | wall min / median / max (s) | when |\n"
-              "|---|---|---|---|---|---|\n")
+TABLE_HEAD = ("| adapter/server | runs | workers | differing cases | runs with a regression | wall min / median / max (s) "
+              "| when |\n|---|---|---|---|---|---|---|\n")
+#: Outcomes that make a run fail (the suite's exit status is non-zero).
+REGRESSIONS = ("fail", "error", "unexpected-pass")
 
 
 def run_many(adapter: str, server: str | None, runs: int, workers: int, extra: list[str]) -> list[tuple[float, dict]]:
@@ -76,12 +80,18 @@ def merged(docs: list[dict], diff: dict) -> tuple[dict, list[dict]]:
 
 
 def update_table(path: Path, row_key: str, row: str) -> None:
-    lines = path.read_text().splitlines(keepends=True) if path.exists() else []
-    if not any(line.startswith("| adapter/server |") for line in lines):
-        lines += ["\n" if lines and lines[-1].strip() else "", TABLE_HEAD]
-    lines = [line for line in lines if not line.startswith(f"| {row_key} |")]
-    lines.append(row + "\n")
-    path.write_text("".join(lines))
+    """Add or replace this row; under a lock, since two repeat studies may run side by side."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lines = path.read_text().splitlines(keepends=True) if path.exists() else []
+        if not any(line.startswith("| adapter/server |") for line in lines):
+            lines += ["\n" if lines and lines[-1].strip() else "", TABLE_HEAD]
+        lines = [line for line in lines if not line.startswith(f"| {row_key} |")]
+        lines.append(row + "\n")
+        path.write_text("".join(lines))
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,11 +119,14 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(walls):.1f} / max {max(walls):.1f} s")
     if opts.results:
         results.write(opts.results, *merged(docs, diff))
+    regressed = sum(1 for d in docs if any(c["outcome"] in REGRESSIONS for c in d["cases"]))
+    print(f"{name}: {regressed} of {len(docs)} runs had a regression (fail, error or unexpected pass)")
     if opts.table:
         cases = ", ".join(f"`{c}`" for c in sorted(diff)) or "0"
-        update_table(opts.table, name, f"| {name} | {len(docs)} | {opts.workers} | {cases} | {min(walls):.1f} / "
-                     f"{statistics.median(walls):.1f} / {max(walls):.1f} | {time.strftime('%Y-%m-%d')} |")
-    return 1 if diff else 0
+        update_table(opts.table, name, f"| {name} | {len(docs)} | {opts.workers} | {cases} | {regressed} | "
+                     f"{min(walls):.1f} / {statistics.median(walls):.1f} / {max(walls):.1f} | "
+                     f"{time.strftime('%Y-%m-%d')} |")
+    return 1 if diff or regressed else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ Query parameters (all optional):
 ``retry``      milliseconds sent once as ``retry:`` before the first event
 ``keepalive``  milliseconds between ``: keep-alive`` comments while waiting for the next event
 ``close_after``  end this response (cleanly) after k events; a client reconnects and resumes
+``hold``       ``1``: before anything else the producer waits (at most 10 s) for the client's
+               ``GET /probe?id=release:<id>`` (``streamspec.probe``)
 =============  ================================================================================
 
 Resume: the ``Last-Event-ID`` request header (an integer k) makes the stream continue with event k+1.
@@ -184,7 +186,7 @@ async def produce_events(plan: SsePlan, record: ProbeRecord | None = None,
     """Yield the response's logical items: ``SseRetry`` first if asked, ``SseKeepAlive`` ticks while
     waiting (unless ``keepalive_ticks=False``: the framework pings by itself), then each ``SseEvent``.
 
-    Probe events: ``start``, ``retry``, ``event`` (id), ``keepalive`` (a tick handed to the adapter),
+    Probe events: ``start``, ``held``/``released`` (``hold=1``), ``retry``, ``event`` (id), ``keepalive`` (a tick handed to the adapter),
     then ``done`` / ``cancelled`` / ``closed``, and ``cleanup`` last, as the byte stream producer does.
     """
     record = record or PROBE.record(plan.request_id)
