@@ -60,6 +60,8 @@ def measures(stats, sampler, settled) -> dict:
     for label, entry in (("chunk_delay", chunk), ("sse_delay", sse)):
         for q in (0.5, 0.95, 0.99):
             out[f"{label}_p{int(q * 100)}_ms"] = _pct(entry, q)
+    steady = _merge(stats, lambda m, n: m == "SSE" and n.endswith("[steady]"))
+    out["sse_delay_steady_p99_ms"] = _pct(steady, 0.99)
     out["sse_events"] = sse.num_requests + 1 if sse else 0
     out["bytes_verified"] = _sum_length(stats, lambda m, n: m == "BYTES")
     out["lost_bytes"] = _sum_length(stats, lambda m, n: m == "LOSS" and not n.startswith("sse"))
@@ -136,7 +138,8 @@ def summary_lines(doc: dict) -> list[str]:
         lines.append("  server memory: not measured (--host targets a deployment this run did not start)")
     keys = ("fast_baseline_p50_ms", "fast_baseline_p95_ms", "fast_baseline_p99_ms", "fast_mix_p50_ms",
             "fast_mix_p95_ms", "fast_mix_p99_ms", "fast_failures", "ttfb_p50_ms", "ttfb_p95_ms",
-            "chunk_delay_p95_ms", "sse_delay_p50_ms", "sse_delay_p95_ms", "sse_delay_p99_ms", "bytes_verified",
+            "chunk_delay_p95_ms", "sse_delay_p50_ms", "sse_delay_p95_ms", "sse_delay_p99_ms", "sse_delay_steady_p99_ms",
+            "bytes_verified",
             "lost_bytes", "lost_events", "rss_idle_mib", "rss_peak_mib", "rss_per_stream_mib", "rss_after_mib",
             "rss_returned_pct", "rss_growth_after_load_mib", "peak_connections", "leaked_producers", "server_cpu_mean_pct",
             "locust_cpu_mean_pct")
