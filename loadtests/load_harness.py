@@ -11,6 +11,8 @@ This file defines no User class; the users are in ``load_users.py``.
 from __future__ import annotations
 
 import logging
+import gc
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +71,18 @@ def _test_start(environment, **_kwargs) -> None:
         sampler.phase = "baseline"
         baseline = environment.parsed_options.baseline if environment.parsed_options else 0
         gevent.spawn_later(baseline, lambda: sampler.phase == "baseline" and setattr(sampler, "phase", "mix"))
+
+
+@events.spawning_complete.add_listener
+def _spawning_complete(user_count, **_kwargs) -> None:
+    """Move everything alive once all users run into the permanent generation (``gc.freeze``).
+
+    Why: with thousands of users the collector's full passes walk every greenlet, socket and parser
+    each time, and each pass stops every user at once. Measured with 2,000 SSE subscribers in one
+    process: per-event delay p99 210 ms, from those pauses (locust's CPU was 45%)."""
+    if os.environ.get("STREAMSPEC_NO_GC_FREEZE") != "1":
+        gc.collect()
+        gc.freeze()
 
 
 @events.test_stop.add_listener
