@@ -16,7 +16,8 @@ run one after another against that part's server, exactly as in a sequential run
 disturb another's server and a verdict cannot depend on which cases ran beside it.
 
 Parts are balanced by expected duration (longest first onto the least loaded part): the durations of
-the previous results file of the same adapter and server when there is one, else ``DEFAULT_WEIGHTS``.
+the previous results file of the same adapter and server when there is one, else those of the matrix's
+committed results for it (``reports/results/``), else ``DEFAULT_WEIGHTS``.
 Each part runs with ``--workers=1`` and explicit ``--case`` ids, so it is the sequential runner, with every
 guarantee it has (one-line errors, exit 3 with the server's output when it will not start, no server
 left behind: each child dies with this process, and each server with its child).
@@ -39,7 +40,7 @@ from typing import NoReturn
 from _pytest.main import _main as _pytest_main
 from _pytest.main import wrap_session
 
-from streamspec.launch import use_private_pycache
+from streamspec.launch import ROOT, use_private_pycache
 
 from . import catalogue, results
 
@@ -238,7 +239,8 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
         print(f"streamspec: no case matches {config.getoption('case')}")
         return 5
     parts_n = config.getoption("workers")
-    groups = split(ids, parts_n, previous_durations(results_path))
+    groups = split(ids, parts_n, previous_durations(results_path) or previous_durations(
+        ROOT / "reports" / "results" / results_path.name))
     print(f"streamspec: {len(ids)} cases against {meta_name} in {len(groups)} concurrent parts, each with its "
           f"own server (--workers=1 runs them in one)", flush=True)
     t0 = time.monotonic()
