@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def step(users: int, seconds: int, server: str, interval: float, spawn_rate: int) -> dict:
+def step(users: int, seconds: int, server: str, interval: float, spawn_rate: int, processes: int = 1) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "fanout.json"
         cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtests"), "SseSubscriber", "--headless",
                "--only-summary", "--adapter", "reference", "--server", server, "-u", str(users), "-r",
                str(spawn_rate), "-t", f"{seconds}s", "--baseline", "0", "--sse-interval", f"{interval:g}",
-               "--results", str(results)]
+               "--results", str(results), *(["--processes", str(processes)] if processes > 1 else [])]
         t0 = time.monotonic()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 180)
         doc = json.loads(results.read_text()) if results.exists() else {}
@@ -53,13 +53,14 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=500.0, help="ms between a subscriber's events")
     parser.add_argument("--spawn-rate", type=int, default=250)
     parser.add_argument("--p99-limit", type=float, default=100.0)
+    parser.add_argument("--processes", type=int, default=1, help="locust processes (locust's --processes)")
     args = parser.parse_args()
     held = []
     print("| subscribers | steady delay p99 (ms) | all delay p50 / p99 (ms) | events | lost | failures "
           "| peak conns | locust CPU mean / peak (%) | server CPU mean (%) | holds |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for users in [int(s) for s in args.steps.split(",")]:
-        r = step(users, args.step_time, args.server, args.interval, args.spawn_rate)
+        r = step(users, args.step_time, args.server, args.interval, args.spawn_rate, args.processes)
         holds = (r["steady_p99_ms"] is not None and r["steady_p99_ms"] <= args.p99_limit and not r["lost_events"]
                  and not r["failures"] and (r["peak_connections"] or 0) >= users)
         held += [users] if holds else []
@@ -67,7 +68,7 @@ def main() -> int:
               f"| {r['lost_events']} | {r['failures']} | {r['peak_connections']} | {r['locust_cpu_mean_pct']} / "
               f"{r['locust_cpu_peak_pct']} | {r['server_cpu_mean_pct']} | {'yes' if holds else 'no'} |", flush=True)
     print(f"largest step that held (steady p99 <= {args.p99_limit:g} ms, nothing lost, all connected): "
-          f"{max(held) if held else 'none'} subscribers, reference/{args.server}, one locust process")
+          f"{max(held) if held else 'none'} subscribers, reference/{args.server}, {args.processes} locust process(es)")
     return 0
 
 
