@@ -18,7 +18,6 @@ import signal
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 import pytest
@@ -62,29 +61,12 @@ class Run:
         self.code: int | None = None
         argv = ["conformance", "-q", f"--adapter={name}", f"--server={server}", f"--workers={workers}",
                 f"--results={self.path}"]
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self.pid = os.fork()
-        if self.pid == 0:
-            self._child(argv)
 
-    def _child(self, argv: list[str]) -> None:
-        code = 70
-        try:
-            if sys.platform == "linux":
-                shards._die_with_parent()
-            os.dup2(self.log.fileno(), 1)
-            os.dup2(self.log.fileno(), 2)
+        def run() -> int:
             os.chdir(ROOT)
-            code = int(pytest.main(argv))
-        except BaseException:  # noqa: BLE001 - the parent shows the log
-            traceback.print_exc()
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+            return int(pytest.main(argv))
+
+        self.pid = shards.fork_child(self.log, run)
 
     def finished(self, status: int) -> None:
         self.code = os.waitstatus_to_exitcode(status)

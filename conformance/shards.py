@@ -35,7 +35,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable
 
 from _pytest.main import _main as _pytest_main
 from _pytest.main import wrap_session
@@ -107,6 +107,33 @@ def _die_with_parent() -> None:
         pass
 
 
+def fork_child(log, run: Callable[[], int], prepare: Callable[[], None] = lambda: None) -> int:
+    """Fork; the parent gets the child's pid. The child dies with this process, calls ``prepare()``, sends
+    its output to ``log``, and leaves with ``run()``'s exit status without running this process's exit
+    handlers (a traceback in the log, status 70, if ``run`` raised)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        if sys.platform == "linux":
+            _die_with_parent()
+        prepare()
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        code = int(run())
+    except BaseException:  # noqa: BLE001 - the parent reads this from the log
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def preload(files: list[str] | None = None) -> None:
     """Import, once in this process, what every part would otherwise import for itself: the case modules
     (and through them hypothesis, httpx, anyio, the wire parsers). Parts are forked from here, so they
@@ -133,11 +160,24 @@ class Forked:
     The interface of ``subprocess.Popen`` that the parent needs (poll, wait, send_signal, kill)."""
 
     def __init__(self, config, cases: list[str], files: list[str], results_path: Path, status: Path, log) -> None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self.pid = os.fork()
-        if self.pid == 0:
-            _run_part(config, cases, files, results_path, status, log)  # never returns
+        capman = config.pluginmanager.getplugin("capturemanager")
+
+        def prepare() -> None:  # pytest holds copies of the terminal's descriptors: let them go first
+            if capman is not None:
+                capman.stop_global_capturing()
+
+        def run() -> int:
+            """Exactly ``pytest <files> --workers=1 --case=... --results=<part file>``."""
+            if capman is not None:  # capture again, now from the log
+                capman.start_global_capturing()
+                capman.suspend_global_capture()
+            os.environ["STREAMSPEC_STATUS_FILE"] = str(status)
+            opt = config.option
+            opt.workers, opt.case, opt.results = 1, list(cases), str(results_path)
+            config.args[:] = files
+            return int(wrap_session(config, _pytest_main))
+
+        self.pid = fork_child(log, run, prepare)
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
@@ -164,36 +204,6 @@ class Forked:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
-
-
-def _run_part(config, cases: list[str], files: list[str], results_path: Path, status: Path, log) -> NoReturn:
-    """In the forked child: exactly ``pytest <files> --workers=1 --case=... --results=<part file>``, with
-    its output in the part's log; then leave without running the parent's exit handlers."""
-    code = 70
-    try:
-        if sys.platform == "linux":
-            _die_with_parent()
-        os.environ["STREAMSPEC_STATUS_FILE"] = str(status)
-        capman = config.pluginmanager.getplugin("capturemanager")
-        if capman is not None:  # pytest holds copies of the terminal's descriptors: point them at the log
-            capman.stop_global_capturing()
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        if capman is not None:
-            capman.start_global_capturing()
-            capman.suspend_global_capture()
-        opt = config.option
-        opt.workers, opt.case, opt.results = 1, list(cases), str(results_path)
-        config.args[:] = files
-        code = int(wrap_session(config, _pytest_main))
-    except BaseException:  # noqa: BLE001 - the parent reads this from the log
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
 
 
 class Part:
