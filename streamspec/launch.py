@@ -36,6 +36,12 @@ class ServerError(RuntimeError):
     """A server could not be started or died; the message is one line plus its stderr tail."""
 
 
+class PortTaken(ServerError):
+    """The port was taken by another program. A port the suite picked itself (``free_port``) can be
+    picked by a process starting beside it in the moment between the check and the server's bind, so
+    its caller may pick another and start again; a port the user chose is a plain error."""
+
+
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the processes the suite starts (servers, concurrent parts).
 
@@ -110,7 +116,7 @@ class ServerProcess:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, ready_timeout: float = 30.0) -> "ServerProcess":
         if port_in_use(self.host, self.port):
-            raise ServerError(f"port {self.port} on {self.host} is in use: stop whatever holds it, "
+            raise PortTaken(f"port {self.port} on {self.host} is in use: stop whatever holds it, "
                               f"or leave out --port to use a free one")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -128,8 +134,9 @@ class ServerProcess:
         last_error = "no answer"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ServerError(f"{self.name} exited with code {self.proc.returncode} before it was "
-                                  f"ready{self.tail_suffix()}")
+                tail = self.tail_suffix()
+                kind = PortTaken if "address already in use" in tail.lower() else ServerError
+                raise kind(f"{self.name} exited with code {self.proc.returncode} before it was ready{tail}")
             try:
                 answer = http_get_json(self.host, self.port, "/probe", timeout=1.0)
             except Exception as exc:  # not listening yet, or still starting
@@ -138,7 +145,7 @@ class ServerProcess:
                 continue
             if answer.get("pid") in self.pids():
                 return
-            raise ServerError(f"port {self.port} answers, but not from the {self.name} server we "
+            raise PortTaken(f"port {self.port} answers, but not from the {self.name} server we "
                               f"started (pid {answer.get('pid')}): is another server on that port?")
         raise ServerError(f"{self.name} was not ready after {timeout:.0f}s ({last_error})"
                           f"{self.tail_suffix()}")

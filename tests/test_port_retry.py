@@ -1,0 +1,40 @@
+"""A port the suite picked itself may be taken by a server starting beside it (six parts, three xdist
+workers): the launcher then picks another and starts again; a port the user chose is never replaced."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from conformance import target as target_module
+from streamspec import registry
+from streamspec.launch import PortTaken, free_port
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_a_picked_port_that_is_taken_is_picked_again(monkeypatch, taken_port):
+    picks = iter([taken_port])
+    monkeypatch.setattr(target_module, "free_port", lambda: next(picks, None) or free_port())
+    manager = target_module.ServerManager(registry.get("reference"), "reference", "uvicorn", None, None, None, ())
+    try:
+        tgt = manager.ensure()
+        assert tgt.port != taken_port
+        assert tgt.probe.summary()["pid"] in tgt.process.pids()
+    finally:
+        manager.stop(grace=1.0)
+
+
+def test_a_port_the_user_chose_is_not_replaced(taken_port):
+    manager = target_module.ServerManager(registry.get("reference"), "reference", "uvicorn", None, taken_port,
+                                          None, ())
+    with pytest.raises(PortTaken, match=f"port {taken_port} on 127.0.0.1 is in use"):
+        manager.ensure()
+    manager.stop(grace=1.0)
