@@ -29,8 +29,8 @@ from streamspec.launch import ROOT
 
 from . import results, shards
 
-TABLE_HEAD = ("| adapter/server | runs | workers | differing cases | runs with a regression | wall min / median / max (s) "
-              "| when |\n|---|---|---|---|---|---|---|\n")
+TABLE_HEAD = ("| adapter/server | runs | workers | differing cases | runs with a regression "
+              "| wall min / median / max (s) | when |\n|---|---|---|---|---|---|---|\n")
 #: Outcomes that make a run fail (the suite's exit status is non-zero).
 REGRESSIONS = ("fail", "error", "unexpected-pass")
 
@@ -83,7 +83,7 @@ def update_table(path: Path, row_key: str, row: str) -> None:
     """Add or replace this row; under a lock, since two repeat studies may run side by side."""
     import fcntl
 
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
+    with open(path, "a") as lock:  # the table file itself is the lock: nothing is left behind
         fcntl.flock(lock, fcntl.LOCK_EX)
         lines = path.read_text().splitlines(keepends=True) if path.exists() else []
         if not any(line.startswith("| adapter/server |") for line in lines):
@@ -91,7 +91,6 @@ def update_table(path: Path, row_key: str, row: str) -> None:
         lines = [line for line in lines if not line.startswith(f"| {row_key} |")]
         lines.append(row + "\n")
         path.write_text("".join(lines))
-    path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

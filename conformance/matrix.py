@@ -4,10 +4,10 @@ Every built-in adapter under every server it supports, each run its own results 
 ``reports/results/<adapter>-<server>.json``, then ``reports/MATRIX.md`` regenerated from them. Each run
 is split into concurrent parts (each part with its own server), as many as its work last time calls
 for; runs start longest first, as many at a time as keep at most ``--lanes`` parts running, so the whole
-matrix takes about as long as its total work spread over the lanes, not the sum of its runs. A progress line per finished
-run, a one-screen summary at the end. An adapter whose framework is not installed is listed as skipped,
-with the command that installs it. Exit status 1 if any run regressed (a case failed that its adapter's
-expectations do not list, or an expected failure passed).
+matrix takes about as long as its total work spread over the lanes, not the sum of its runs. A progress
+line per finished run, a one-screen summary at the end. An adapter whose framework is not installed is
+listed as skipped, with the command that installs it. Exit status 1 if any run regressed (a case failed
+that its adapter's expectations do not list, or an expected failure passed).
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def run_all(todo: list[tuple[str, str]], lanes: int, workers: int | None, out_di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.matrix", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lanes", type=int, default=12,
-                        help="most parts (each a server and its cases) running at once, over all runs (default 12)")
+                        help="most parts (each a server and its cases) running at once, over all runs "
+                             "(default 12)")
     parser.add_argument("--workers", type=int, default=None,
                         help="parts per run (default: by the run's work last time, 2 to 6)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the results files")

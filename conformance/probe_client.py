@@ -76,7 +76,8 @@ class ProbeClient:
     def record(self, request_id: str, release: bool = False) -> ProducerView | None:
         """The producer's diary; with ``release`` the server first lets a held producer (``hold=1``) go
         on, and the diary is as it was at that moment."""
-        response = self.http.get("/probe", params={"id": RELEASE_PREFIX + request_id if release else request_id})
+        query_id = RELEASE_PREFIX + request_id if release else request_id
+        response = self.http.get("/probe", params={"id": query_id})
         response.raise_for_status()
         rec = response.json().get("record")
         if rec is None:
@@ -97,7 +98,8 @@ class ProbeClient:
         rec = response.json().get("record")
         if rec is None:
             return None
-        return ProducerView([{**e, "t": e["t"] - self.offset} for e in rec["events"]]), int(rec.get("chunks", 0))
+        events = [{**e, "t": e["t"] - self.offset} for e in rec["events"]]
+        return ProducerView(events), int(rec.get("chunks", 0))
 
     def wait_for(self, request_id: str, kind: str, timeout: float, poll: float = 0.02) -> ProducerView | None:
         """Poll (briefly) until the record has an event of ``kind``; return the whole record either way."""

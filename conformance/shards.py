@@ -25,7 +25,6 @@ left behind: each child dies with this process, and each server with its child).
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
 import signal
@@ -40,9 +39,10 @@ from typing import Callable
 from _pytest.main import _main as _pytest_main
 from _pytest.main import wrap_session
 
-from streamspec.launch import ROOT, use_private_pycache
+from streamspec.launch import ROOT, die_with_parent, use_private_pycache
 
 from . import catalogue, results
+
 
 def default_parts() -> int:
     """Six parts, fewer on a machine with fewer than 2 CPUs (three parts per CPU).
@@ -100,13 +100,6 @@ def selected(patterns: list[str]) -> list[str]:
     return [i for i in ids if not patterns or any(fnmatch.fnmatchcase(i, p) for p in patterns)]
 
 
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 def fork_child(log, run: Callable[[], int], prepare: Callable[[], None] = lambda: None) -> int:
     """Fork; the parent gets the child's pid. The child dies with this process, calls ``prepare()``, sends
     its output to ``log``, and leaves with ``run()``'s exit status without running this process's exit
@@ -119,7 +112,7 @@ def fork_child(log, run: Callable[[], int], prepare: Callable[[], None] = lambda
     code = 70
     try:
         if sys.platform == "linux":
-            _die_with_parent()
+            die_with_parent()
         prepare()
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)

@@ -84,7 +84,8 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """In a child (between fork and exec, or a fork that stays Python): SIGKILL it when its parent dies."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
@@ -120,7 +121,7 @@ class ServerProcess:
                               f"or leave out --port to use a free one")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                     preexec_fn=die_with_parent if sys.platform == "linux" else None)
         _LIVE.add(self)
         try:
             self._wait_ready(ready_timeout)

@@ -186,8 +186,9 @@ async def produce_events(plan: SsePlan, record: ProbeRecord | None = None,
     """Yield the response's logical items: ``SseRetry`` first if asked, ``SseKeepAlive`` ticks while
     waiting (unless ``keepalive_ticks=False``: the framework pings by itself), then each ``SseEvent``.
 
-    Probe events: ``start``, ``held``/``released`` (``hold=1``), ``retry``, ``event`` (id), ``keepalive`` (a tick handed to the adapter),
-    then ``done`` / ``cancelled`` / ``closed``, and ``cleanup`` last, as the byte stream producer does.
+    Probe events: ``start``, ``held``/``released`` (``hold=1``), ``retry``, ``event`` (id), ``keepalive``
+    (a tick handed to the adapter), then ``done`` / ``cancelled`` / ``closed``, and ``cleanup`` last, as
+    the byte stream producer does.
     """
     record = record or PROBE.record(plan.request_id)
     with ProducerLife(record, last_id=plan.last_id, keepalive_ticks=keepalive_ticks):
