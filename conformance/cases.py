@@ -7,6 +7,10 @@ The test's docstring starts with the requirement it checks, quoted (h2spec style
 capabilities (``streamspec.adapter.CAPABILITIES``) the case needs; an adapter lacking one gets the case
 reported "unsupported" with the adapter's reason.
 
+``endpoints=("native", "streamed")`` does the same for the two download endpoints of the files family
+(``<id>.native`` is ``/file/<name>``, ``<id>.streamed`` is ``/file-stream/<name>``; the test takes an
+``endpoint`` argument).
+
 ``framed=True`` runs the case once per framing: the test takes a ``framing`` argument (``chunked`` or
 ``length``, see ``FRAMINGS``) and each run is its own case, ``<id>.chunked`` and ``<id>.length``, in the
 results, the expectations and ``--case`` globs. Servers and frameworks take different code paths for a
@@ -26,6 +30,9 @@ from streamspec.adapter import CAPABILITIES
 
 LEVELS = ("MUST", "SHOULD", "INFO")
 FRAMINGS = ("chunked", "length")
+#: the two download endpoints of the files contract (``streamspec.files``): the framework's native file
+#: response (``/file/<name>``) and the hand-written streamed download its docs show (``/file-stream/<name>``)
+ENDPOINTS = ("native", "streamed")
 
 
 class PreconditionNotMet(Exception):
@@ -37,18 +44,28 @@ def precondition(ok: object, why: str) -> None:
         raise PreconditionNotMet(why)
 
 
-def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = (), framed: bool = False):
+def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = (), framed: bool = False,
+         endpoints: tuple[str, ...] = ()):
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
     unknown = set(requires) - set(CAPABILITIES)
     if unknown:  # a misspelt capability would silently never be reported unsupported
         raise ValueError(f"case {case_id}: unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
+    if endpoints:
+        if set(endpoints) - set(ENDPOINTS):
+            raise ValueError(f"case {case_id}: endpoints must be among {ENDPOINTS}")
+        return _over("endpoint", endpoints, case_id, level, source, requires)
     if not framed:
         return pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires))
-    params = [pytest.param(f, id=f, marks=pytest.mark.streamspec(id=f"{case_id}.{f}", level=level, source=source,
+    return _over("framing", FRAMINGS, case_id, level, source, requires)
+
+
+def _over(argname: str, values: tuple[str, ...], case_id: str, level: str, source: str, requires) -> object:
+    """One case per value, ``<id>.<value>``, the value passed as ``argname``."""
+    params = [pytest.param(v, id=v, marks=pytest.mark.streamspec(id=f"{case_id}.{v}", level=level, source=source,
                                                                  requires=tuple(requires)))
-              for f in FRAMINGS]
-    return pytest.mark.parametrize("framing", params)
+              for v in values]
+    return pytest.mark.parametrize(argname, params)
 
 
 def case_info(item) -> dict | None:

@@ -27,7 +27,12 @@ def cases(directory: Path = HERE) -> list[dict]:
                     args = [ast.literal_eval(a) for a in deco.args]
                     kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
                     doc = " ".join((ast.get_docstring(node) or "").split())
-                    ids = [f"{args[0]}.{f}" for f in FRAMINGS] if kwargs.get("framed") else [args[0]]
+                    if kwargs.get("endpoints"):
+                        ids = [f"{args[0]}.{e}" for e in kwargs["endpoints"]]
+                    elif kwargs.get("framed"):
+                        ids = [f"{args[0]}.{f}" for f in FRAMINGS]
+                    else:
+                        ids = [args[0]]
                     found += [{"id": i, "level": args[1], "source": args[2], "requirement": doc,
                                "file": path.name, "function": node.name} for i in ids]
     return found

@@ -17,7 +17,7 @@ import pytest
 from streamspec import registry
 from streamspec.launch import ROOT, ServerError, use_private_pycache
 
-from . import expectations, results, shards
+from . import downloads, expectations, results, shards
 from .cases import PreconditionNotMet, case_info
 from .target import ServerManager
 
@@ -182,6 +182,12 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xfail(reason=f"expected failure: {exp.reason}", strict=True,
                                               raises=AssertionError))
         item.stash[_FIGURES] = {}
+    ids = [info["id"] for item in items if (info := case_info(item)) is not None]
+    if manager.adapter is not None and not config.option.collectonly:
+        try:
+            config.stash[_DOWNLOADS] = downloads.ensure(*downloads.needs(ids))
+        except ServerError as exc:
+            pytest.exit(f"streamspec: {exc}", returncode=3)
 
 
 def _lacked(manager: ServerManager, requires) -> str | None:
@@ -214,6 +220,15 @@ def target(request):
         request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
     yield tgt
     tgt.forget_connections()  # a server that died is judged in the call phase and restarted by the next case
+
+
+@pytest.fixture
+def files(request) -> "downloads.Downloads":
+    """The run's fixture tree and this runner's relay to the store (``conformance/downloads.py``)."""
+    found = request.config.stash.get(_DOWNLOADS, None)
+    if found is None:
+        pytest.skip("unsupported: local-process: the fixture tree exists only for a server the suite started")
+    return found
 
 
 @pytest.fixture
@@ -300,6 +315,7 @@ def pytest_runtest_makereport(item, call):
 
 
 _ENTRY = pytest.StashKey[dict]()
+_DOWNLOADS = pytest.StashKey[object]()
 _TRACE = pytest.StashKey[str]()
 _LOG_AT = pytest.StashKey[tuple]()
 _INTERMITTENT = pytest.StashKey[str]()

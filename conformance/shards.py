@@ -39,9 +39,9 @@ from typing import Callable
 from _pytest.main import _main as _pytest_main
 from _pytest.main import wrap_session
 
-from streamspec.launch import ROOT, die_with_parent, use_private_pycache
+from streamspec.launch import ROOT, ServerError, die_with_parent, use_private_pycache
 
-from . import catalogue, results
+from . import catalogue, downloads, results
 
 
 def default_parts() -> int:
@@ -241,6 +241,11 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
     if not ids:
         print(f"streamspec: no case matches {config.getoption('case')}")
         return 5
+    try:  # the fixture tree and the store, made once here and shared by every part
+        downloads.ensure(*downloads.needs(ids), relay=False)
+    except ServerError as exc:
+        print(f"streamspec: {exc}")
+        return 3
     parts_n = config.getoption("workers")
     groups = split(ids, parts_n, previous_durations(results_path) or previous_durations(
         ROOT / "reports" / "results" / results_path.name))

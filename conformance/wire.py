@@ -71,6 +71,8 @@ class Exchange:
     stray: bytes = b""
     #: body bytes so far (kept as a count: summing the pieces on every read made long reads quadratic)
     received: int = 0
+    #: keep at most this many body bytes in ``pieces`` (None: all); later pieces keep their time only
+    keep_bytes: int | None = None
 
     # -- derived views ---------------------------------------------------------------------------
     @property
@@ -131,11 +133,14 @@ class WireConnection:
     # -- sending ---------------------------------------------------------------------------------
     def send_request(self, method: str, target: str, headers: list[tuple[str, str]] | None = None,
                      http10: bool = False, plan: StreamPlan | None = None,
-                     body_limit: int | None = None) -> Exchange:
+                     body_limit: int | None = None, checker=None, keep_bytes: int | None = None) -> Exchange:
         """Send a request with no body; returns the Exchange that reading will fill in.
 
         ``plan``: the /stream plan the request asks for; every body byte is then checked against it and
-        the body may not exceed its total (plus a margin). ``body_limit`` overrides the cap."""
+        the body may not exceed its total (plus a margin). ``body_limit`` overrides the cap. ``checker``:
+        any other checker of the same interface (a file's bytes: ``conformance/expected.py``).
+        ``keep_bytes``: keep at most this many body bytes in the pieces (a 256 MiB download is checked
+        as it arrives and counted, not kept)."""
         headers = list(headers or [])
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", f"{self.host}:{self.port}"))
@@ -146,8 +151,10 @@ class WireConnection:
             lines = [f"{method} {target} HTTP/1.0"] + [f"{k}: {v}" for k, v in headers]
             data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         limit = body_limit or (plan.total + BODY_MARGIN if plan is not None else DEFAULT_BODY_LIMIT)
-        self.exchange = Exchange(method=method, target=target, body_limit=limit,
-                                 checker=BodyChecker(plan) if plan is not None and method != "HEAD" else None)
+        if checker is None and plan is not None and method != "HEAD":
+            checker = BodyChecker(plan)
+        self.exchange = Exchange(method=method, target=target, body_limit=limit, checker=checker,
+                                 keep_bytes=keep_bytes)
         self.exchange.t_sent = time.monotonic()
         self.sock.sendall(data)
         self._log(f"sent {method} {target}{' HTTP/1.0' if http10 else ''}")
@@ -232,7 +239,8 @@ class WireConnection:
 
     def _keep(self, now: float, data: bytes, event) -> None:
         ex = self.exchange
-        ex.pieces.append(Piece(now, data, event.chunk_start, event.chunk_end))
+        kept = data if ex.keep_bytes is None or ex.received + len(data) <= ex.keep_bytes else b""
+        ex.pieces.append(Piece(now, kept, event.chunk_start, event.chunk_end))
         ex.received += len(data)
         if ex.checker is not None:
             ex.checker.feed(data)

@@ -1,6 +1,7 @@
 """The reference ASGI application: the scenario contract with the correct streaming semantics.
 
-Routes: ``/stream`` (GET, HEAD), ``/sse``, ``/probe`` and ``/health``. What "correct" means here, each
+Routes: ``/stream`` (GET, HEAD), ``/sse``, ``/probe``, ``/health``, and the downloads ``/file/<name>``,
+``/file-stream/<name>`` (``reference/files.py``) and ``/object/<key>`` (``reference/objects.py``). What "correct" means here, each
 point checked by the conformance suite:
 
 * the response starts (headers go out) before the producer makes its first chunk;
@@ -33,6 +34,8 @@ from streamspec.producer import HttpError, open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SseItem, encode, produce_events
 
+from .files import FileRoutes
+from .objects import ObjectRoute, close_client
 from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, stream_plan_or_answer, wait_for_disconnect
 
 
@@ -135,11 +138,18 @@ async def health(scope, receive, send) -> None:
     await send_whole(send, 200, b"ok\n")
 
 
-def make_app(handler: StreamHandler | None = None, routes: dict | None = None):
-    """The ASGI app; ``handler`` and ``routes`` let a variant swap one piece."""
+#: routes that serve every path under a prefix (``/file/<name>``...), matched after the exact table
+PREFIXES = ("/file/", "/file-stream/", "/object/")
+
+
+def make_app(handler: StreamHandler | None = None, routes: dict | None = None, files: FileRoutes | None = None,
+             objects: ObjectRoute | None = None):
+    """The ASGI app; ``handler``, ``routes``, ``files`` and ``objects`` let a variant swap one piece."""
     handler = handler or StreamHandler()
+    files = files or FileRoutes(handler)
+    objects = objects or ObjectRoute(handler)
     table = {"/stream": handler.stream, "/sse": handler.sse, "/probe": probe, "/health": health,
-             **(routes or {})}
+             "/file/": files.native, "/file-stream/": files.streamed, "/object/": objects, **(routes or {})}
 
     async def app(scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -148,11 +158,13 @@ def make_app(handler: StreamHandler | None = None, routes: dict | None = None):
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    await close_client()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
             return
-        route = table.get(scope["path"])
+        path = scope["path"]
+        route = table.get(path) or next((table[p] for p in PREFIXES if path.startswith(p) and path != p), None)
         if route is None:
             await send_whole(send, 404, b"not found\n")
         elif scope["method"] not in ("GET", "HEAD"):

@@ -19,6 +19,8 @@ from typing import Callable, Mapping, Sequence
 CAPABILITIES = {
     "local-process": "the server runs here as a process the suite started (descriptors, pid)",
     "sse": "serves the /sse endpoint of the contract",
+    "files": "serves /file/<name> and /file-stream/<name> of the files contract (streamspec.files)",
+    "objects": "serves /object/<key> from the S3-compatible store through aiobotocore (streamspec.files)",
     "http-errors": "the framework has an HTTP error type that a handler raises to answer with its status "
                    "(the contract's raise_as=http)",
 }

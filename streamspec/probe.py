@@ -19,12 +19,17 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from . import resources
+
 MAX_RECORDS = 4096  # oldest records are forgotten first; a long load run must not grow memory
 #: ``GET /probe?id=release:<id>`` releases the producer of ``<id>`` held by ``hold=1`` (see ``held``).
 RELEASE_PREFIX = "release:"
 #: ``GET /probe?id=brief:<id>``: the record without its ``chunk`` events, plus their count (``chunks``). What
 #: a client polls while it waits: a record of thousands of chunks is not serialized 50 times a second.
 BRIEF_PREFIX = "brief:"
+#: ``GET /probe?id=resources:`` answers what the process holds (``streamspec.resources``): open fixture
+#: files, paths it opened inside the fixture tree, connections to the store.
+RESOURCES_ID = "resources:"
 #: A held producer goes on by itself after this long, so a client that never releases it leaks nothing.
 HOLD_MAX_S = 10.0
 #: Distributions whose versions every probe reports when installed in the server's interpreter; the
@@ -126,6 +131,8 @@ class ProbeRegistry:
         ``id=release:X`` it first releases X's held producer, for ``id=brief:X`` it leaves out the chunk
         events (every adapter serves these unchanged: they are ids to it)."""
         brief = False
+        if request_id == RESOURCES_ID:
+            return {"now": time.monotonic(), "pid": os.getpid(), "resources": resources.snapshot()}
         if request_id and request_id.startswith(RELEASE_PREFIX):
             request_id = request_id[len(RELEASE_PREFIX):]
             self.release(request_id)
@@ -155,6 +162,7 @@ class ProbeRegistry:
 
 #: The registry of this process. Every server (reference or adapter) serves this one.
 PROBE = ProbeRegistry()
+resources.install()  # every server imports the probe: its file and store views come with it
 
 
 class ProducerLife:

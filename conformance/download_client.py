@@ -1,0 +1,104 @@
+"""What the files and objects cases share: download requests in one call, the server's resources as its
+probe reports them, its private memory, and waits with a bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import quote
+
+import psutil
+
+from . import bounds
+from .target import Target
+from .wire import Exchange, WireConnection
+
+PREFIX = {"native": "/file/", "streamed": "/file-stream/"}
+#: bytes a download case keeps for its failure message and for multipart parsing; the rest is counted
+KEEP = 1 << 20
+
+
+def file_path(endpoint: str, name: str) -> str:
+    return PREFIX[endpoint] + quote(name, safe="")
+
+
+def request(target: Target, path: str, headers=(), method: str = "GET", checker=None, rcvbuf: int | None = None,
+            body_limit: int | None = None, keep_bytes: int | None = KEEP,
+            head_s: float | None = None) -> tuple[WireConnection, Exchange]:
+    """Send one request on a new connection and read its head (within ``head_s``: ``bounds.HEAD_S`` for a
+    file, ``bounds.STORE_HEAD_S`` for an object)."""
+    conn = target.connect(rcvbuf=rcvbuf)
+    ex = conn.send_request(method, path, headers=list(headers), checker=checker,
+                           body_limit=body_limit or (checker.total + 64 * 1024 if checker else 1 << 20),
+                           keep_bytes=keep_bytes)
+    conn.read_head(head_s or (bounds.STORE_HEAD_S if path.startswith("/object/") else bounds.HEAD_S))
+    return conn, ex
+
+
+def fetch(target: Target, path: str, headers=(), method: str = "GET", checker=None, timeout: float = bounds.BODY_S,
+          body_limit: int | None = None) -> Exchange:
+    """One whole response (head within ``bounds.HEAD_S``, the rest within ``timeout``)."""
+    conn, ex = request(target, path, headers, method, checker, body_limit=body_limit)
+    if ex.ending == "open":
+        conn.read_body(timeout=timeout)
+    return ex
+
+
+def resources(target: Target) -> dict:
+    """``{"open": [...], "opened": {path: count}, "store": [{"state", "rx", "tx"}]}`` from the probe."""
+    response = target.probe.http.get("/probe", params={"id": "resources:"})
+    response.raise_for_status()
+    return response.json()["resources"]
+
+
+def open_count(target: Target, rel: str) -> int:
+    return resources(target)["open"].count(rel)
+
+
+def wait_until(check, timeout: float, poll: float = 0.05):
+    """Call ``check()`` until it returns a true value or ``timeout`` passes; (last value, seconds taken)."""
+    t0 = time.monotonic()
+    while True:
+        value = check()
+        if value or time.monotonic() - t0 >= timeout:
+            return value, time.monotonic() - t0
+        time.sleep(poll)
+
+
+def private_memory(target: Target) -> int:
+    """The server's resident anonymous memory (RSS minus file-backed pages, so a server that maps the
+    file it sends is not charged for the page cache), summed over its processes."""
+    total = 0
+    for pid in target.process.pids():
+        try:
+            info = psutil.Process(pid).memory_info()
+        except psutil.Error:
+            continue
+        total += info.rss - getattr(info, "shared", 0)
+    return total
+
+
+class MemoryWatch:
+    """Samples the server's private memory every 50 ms in a thread; ``peak`` over the baseline."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.baseline = private_memory(target)
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, private_memory(self.target))
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.baseline
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join(1)
+        self.peak = max(self.peak, private_memory(self.target))
+        return self.growth
