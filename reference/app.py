@@ -146,8 +146,10 @@ def make_app(handler: StreamHandler | None = None, routes: dict | None = None, f
              objects: ObjectRoute | None = None):
     """The ASGI app; ``handler``, ``routes``, ``files`` and ``objects`` let a variant swap one piece."""
     handler = handler or StreamHandler()
-    files = files or FileRoutes(handler)
-    objects = objects or ObjectRoute(handler)
+    # Downloads get a handler of their own: a variant that breaks /stream's handler breaks /stream only,
+    # and a files variant breaks the files routes only (each variant is caught by exactly its cases).
+    files = files or FileRoutes(StreamHandler())
+    objects = objects or ObjectRoute(StreamHandler())
     table = {"/stream": handler.stream, "/sse": handler.sse, "/probe": probe, "/health": health,
              "/file/": files.native, "/file-stream/": files.streamed, "/object/": objects, **(routes or {})}
 

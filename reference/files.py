@@ -85,7 +85,7 @@ async def read_span(fh, start: int, length: int):
         yield data
 
 
-async def _file_body(fh, pieces):
+async def file_body(fh, pieces):
     """The body: literal bytes and file spans in order; the file is closed however this ends."""
     try:
         for piece in pieces:
@@ -165,4 +165,4 @@ class FileRoutes:
         if scope["method"] == "HEAD":
             await self.handler.finish(send)
             return
-        await self.handler.deliver(_file_body(fh, pieces), send, receive)
+        await self.handler.deliver(file_body(fh, pieces), send, receive)

@@ -55,7 +55,7 @@ def _store_range(value: str | None) -> str | None:
     return value.strip() if parsed is not None and len(value.split(",")) == 1 else None
 
 
-async def _body(stream, declared: int):
+async def object_body(stream, declared: int):
     """The store's body in pieces; closed (connection released) however this ends."""
     got = 0
     try:
@@ -107,7 +107,7 @@ class ObjectRoute:
         if scope["method"] == "HEAD":
             await self.handler.finish(send)
             return
-        await self.handler.deliver(_body(answer["Body"], answer["ContentLength"]), send, receive)
+        await self.handler.deliver(object_body(answer["Body"], answer["ContentLength"]), send, receive)
 
     async def _store_error(self, send, s3, key: str, exc) -> None:
         code = exc.response.get("Error", {}).get("Code", "")
