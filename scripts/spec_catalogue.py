@@ -26,6 +26,8 @@ AREAS = {
     "abort": "Client aborts",
     "backpressure": "Backpressure and slow readers",
     "sse": "Server-Sent Events",
+    "files": "File downloads: ranges, conditionals, names, traversal, aborts, memory",
+    "objects": "Objects streamed from an S3-compatible store",
 }
 
 

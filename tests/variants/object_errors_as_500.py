@@ -11,5 +11,5 @@ class Route(ObjectRoute):
 
 
 app = make_app(objects=Route(StreamHandler()))
-SELECT = "objects.*"
+SELECT = ("objects.not-found", "objects.range*")
 CAUGHT_BY = {"objects.not-found", "objects.range-supported"}

@@ -17,5 +17,5 @@ class Route(ObjectRoute):
 
 
 app = make_app(objects=Route(StreamHandler()))
-SELECT = "objects.*"
+SELECT = ("objects.head", "objects.get")
 CAUGHT_BY = {"objects.head"}

@@ -25,5 +25,5 @@ async def object_body(stream, declared):
 
 O.object_body = object_body
 app = make_app()
-SELECT = "objects.*"
+SELECT = "objects.abort*"
 CAUGHT_BY = {"objects.abort", "objects.abort-many"}

@@ -6,5 +6,5 @@ from reference.app import make_app
 
 O._store_range = lambda value: None
 app = make_app()
-SELECT = "objects.*"
+SELECT = "objects.range*"
 CAUGHT_BY = {"objects.range-supported"}

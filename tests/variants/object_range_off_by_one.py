@@ -17,5 +17,5 @@ def store_range(value):
 
 O._store_range = store_range
 app = make_app()
-SELECT = "objects.*"
+SELECT = "objects.range*"
 CAUGHT_BY = {"objects.range"}
