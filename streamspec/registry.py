@@ -25,6 +25,7 @@ BUILTIN = {
     "sanic": "adapters.sanic_adapter:ADAPTER",
     "socketify": "adapters.socketify_adapter:ADAPTER",
     "nexios": "adapters.nexios_adapter:ADAPTER",
+    "django": "adapters.django_adapter:ADAPTER",
 }
 
 #: Not a server we start: ``--adapter=external --base-url=...`` targets a running deployment.
