@@ -25,7 +25,9 @@ import pytest
 from streamspec import registry
 from streamspec.launch import ROOT
 
-from . import matrix_table, results, shards
+from streamspec.launch import ServerError
+
+from . import downloads, matrix_table, results, shards
 
 RESULTS_DIR = ROOT / "reports" / "results"
 
@@ -110,6 +112,11 @@ def run_all(todo: list[tuple[str, str]], lanes: int, workers: int | None, out_di
     for the free lanes lets shorter ones go first); ``report(run, index)`` as each ends. ``workers``
     fixes every run's parts; by default they follow the run's expected work (``parts_for``)."""
     shards.preload()
+    try:  # one fixture tree and store for every run
+        downloads.ensure(files=True, store=True, relay=False)
+    except ServerError as exc:
+        print(f"streamspec: {exc}")
+        raise SystemExit(3) from None
     work = {ns: case_seconds(*ns, out_dir) for ns in todo}
     queue = sorted(todo, key=lambda ns: -work[ns])
     running: dict[int, tuple[Run, int]] = {}
