@@ -11,6 +11,7 @@ own ``StoreRelay`` between its server and the store, so "the store dies" is a ca
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -29,6 +30,8 @@ KEEP_ENV = "STREAMSPEC_FILES_DIR"
 class Downloads:
     tree: FileTree
     relay: StoreRelay | None
+    #: why there is no store (its packages are not installed), for the objects cases' "unsupported"
+    no_store: str | None = None
 
     def object_path(self, key: str) -> Path:
         return self.tree.base / "objects" / key
@@ -49,6 +52,9 @@ def ensure(files: bool, store: bool, relay: bool = True) -> Downloads | None:
     process's relay to the store, and the server environment pointing at it."""
     if not files:
         return None
+    missing = [m for m in ("moto", "aiobotocore") if importlib.util.find_spec(m) is None]
+    no_store = f"{', '.join(missing)} not installed: pip install -e '.[objects]'" if missing and store else None
+    store = store and not missing
     root = os.environ.get(FILES_ROOT_ENV)
     tree = FileTree(Path(root).parent) if root and is_tree(Path(root).parent) else None
     moto = None
@@ -70,7 +76,7 @@ def ensure(files: bool, store: bool, relay: bool = True) -> Downloads | None:
             moto = MotoStore(tree.base).start()
             _own(store=moto)
         os.environ[UPSTREAM_ENV] = moto.ready().endpoint
-    result = Downloads(tree, None)
+    result = Downloads(tree, None, no_store)
     if store and relay:
         if _RELAY.get("pid") != os.getpid():
             port = int(os.environ[UPSTREAM_ENV].rsplit(":", 1)[1])

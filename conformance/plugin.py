@@ -228,6 +228,9 @@ def files(request) -> "downloads.Downloads":
     found = request.config.stash.get(_DOWNLOADS, None)
     if found is None:
         pytest.skip("unsupported: local-process: the fixture tree exists only for a server the suite started")
+    info = case_info(request.node) or {}
+    if "objects" in info.get("requires", ()) and found.relay is None:
+        pytest.skip(f"unsupported: objects: no S3 store for this run ({found.no_store or 'not started'})")
     return found
 
 
