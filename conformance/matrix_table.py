@@ -20,7 +20,7 @@ CELL = {
     "unsupported": "unsupported",
     "error": "**ERROR**",
 }
-ORDER = ["reference", "asgi-plain", "aiohttp", "sanic", "socketify", "nexios"]
+ORDER = ["reference", "asgi-plain", "aiohttp", "sanic", "socketify", "nexios", "django"]
 
 
 def load(paths: list[str]) -> list[dict]:
@@ -59,8 +59,31 @@ def render(docs: list[dict]) -> str:
     for case_id in sorted(cases):
         cells = [CELL.get(o.get(case_id, ""), "not run") for o in outcome]
         lines.append(f"| `{case_id}` | {cases[case_id]} | " + " | ".join(cells) + " |")
+    lines += downloads_table(docs, head)
     lines += ["", "| run | summary | duration |", "|---|---|---|"]
     for d, h in zip(docs, head):
         summary = ", ".join(f"{v} {k}" for k, v in d["summary"].items() if v)
         lines.append(f"| {h} | {summary} | {d.get('duration_s', '?')} s |")
     return "\n".join(lines) + "\n"
+
+
+def downloads_table(docs: list[dict], head: list[str]) -> list[str]:
+    """Figures (INFO) of the 256 MiB download (``files.download``): throughput and time to first byte, on
+    the native file response and the hand-written streamed download; one run on a shared 2-core machine,
+    so a comparison, not a benchmark."""
+    rows = []
+    for d, h in zip(docs, head):
+        cells = []
+        for endpoint in ("native", "streamed"):
+            case = next((c for c in d["cases"] if c["id"] == f"files.download.{endpoint}"), None)
+            fig = (case or {}).get("figures") or {}
+            if case is None or fig.get("throughput_mib_s") is None:
+                cells.append("not run" if case is None else case["outcome"])
+            else:
+                cells.append(f"{fig['throughput_mib_s']} MiB/s, first byte {fig.get('time_to_first_byte_ms')} ms")
+        if any(c != "not run" for c in cells):
+            rows.append(f"| {h} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return ["", "The 256 MiB download (`files.download`, INFO figures of one run on the shared 2-core machine):", "",
+            "| run | native file response | hand-written streamed download |", "|---|---|---|", *rows]
