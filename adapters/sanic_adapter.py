@@ -13,7 +13,9 @@ ADAPTER = Adapter(
     packages=("sanic",),
     modules=("sanic",),
     extra="sanic",
-    idiom="response = await request.respond(...); await response.send(chunk) per chunk; await response.eof()",
+    idiom="response = await request.respond(...); await response.send(chunk) per chunk; await response.eof(); "
+          "files: sanic.response.file_stream(filename=...) (native) and aiofiles + request.respond (streamed); "
+          "objects: aiobotocore client on app.ctx, body sent with response.send",
     expectations=Path(__file__).parent / "sanic_expectations.toml",
     lacks={},
 )
