@@ -16,6 +16,10 @@ reported "unsupported" with the adapter's reason.
 results, the expectations and ``--case`` globs. Servers and frameworks take different code paths for a
 declared length and for chunked coding, so a family that holds for one says nothing about the other.
 
+``fresh_server=True``: the case gets a server started for it alone (the run's server is restarted first).
+Memory cases need it: memory that earlier cases freed inside the server is reused without the process
+growing, so a baseline taken mid-run would hide a server that keeps a whole file.
+
 A case that tests behaviour *while* something holds (mid-stream, idle, blocked on backpressure) first
 proves from the probe or the wire that it held. ``precondition(ok, why)`` raises ``PreconditionNotMet``
 when it did not: the outcome is then ``error: precondition not met: ...``, never ``pass``. Where the
@@ -45,7 +49,7 @@ def precondition(ok: object, why: str) -> None:
 
 
 def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = (), framed: bool = False,
-         endpoints: tuple[str, ...] = ()):
+         endpoints: tuple[str, ...] = (), fresh_server: bool = False):
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
     unknown = set(requires) - set(CAPABILITIES)
@@ -54,16 +58,18 @@ def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = (), 
     if endpoints:
         if set(endpoints) - set(ENDPOINTS):
             raise ValueError(f"case {case_id}: endpoints must be among {ENDPOINTS}")
-        return _over("endpoint", endpoints, case_id, level, source, requires)
+        return _over("endpoint", endpoints, case_id, level, source, requires, fresh_server)
     if not framed:
-        return pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires))
-    return _over("framing", FRAMINGS, case_id, level, source, requires)
+        return pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires),
+                                      fresh_server=fresh_server)
+    return _over("framing", FRAMINGS, case_id, level, source, requires, fresh_server)
 
 
-def _over(argname: str, values: tuple[str, ...], case_id: str, level: str, source: str, requires) -> object:
+def _over(argname: str, values: tuple[str, ...], case_id: str, level: str, source: str, requires,
+          fresh_server: bool) -> object:
     """One case per value, ``<id>.<value>``, the value passed as ``argname``."""
     params = [pytest.param(v, id=v, marks=pytest.mark.streamspec(id=f"{case_id}.{v}", level=level, source=source,
-                                                                 requires=tuple(requires)))
+                                                                 requires=tuple(requires), fresh_server=fresh_server))
               for v in values]
     return pytest.mark.parametrize(argname, params)
 

@@ -207,6 +207,8 @@ def target(request):
     if reason:
         pytest.skip(f"unsupported: {reason}")
     first = manager.starts == 0 and manager.target is None
+    if info.get("fresh_server") and manager.target is not None and manager.target.process is not None:
+        manager.stop(grace=1.0)  # a server of its own: see conformance/cases.py, fresh_server
     try:
         tgt = manager.ensure()
     except ServerError as exc:
