@@ -251,9 +251,16 @@ def pytest_runtest_call(item):
     if target is None or case_info(item) is None:
         return
     # A failed case may have killed the server: give a dying server a moment to be reaped before judging.
-    died = item.config.stash[_MANAGER].died(grace=0.3 if outcome.excinfo is not None else 0.0)
+    manager = item.config.stash[_MANAGER]
+    died = manager.died(grace=0.3 if outcome.excinfo is not None else 0.0)
     if died:  # the case's traffic killed the server: a failure of the server, with its output
         outcome.force_exception(AssertionError(f"{died.splitlines()[0]} during this case"))
+        return
+    hung = manager.unresponsive()
+    if hung:  # alive but deaf: this case's failure; the next case gets a new server, not a timeout
+        manager.stop(grace=1.0)
+        if outcome.excinfo is None:
+            outcome.force_exception(AssertionError(f"{hung} after this case"))
         return
     if outcome.excinfo is not None:
         return

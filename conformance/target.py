@@ -134,6 +134,20 @@ class ServerManager:
             self.server_info = {"versions": summary.get("versions") or {}, "executable": summary.get("executable")}
         return self.target
 
+    def unresponsive(self, timeout: float = 2.0) -> str | None:
+        """A one-line reason when the local server is running but does not answer ``GET /health`` on a new
+        connection within ``timeout`` (a server a case left spinning or deadlocked), else None."""
+        t = self.target
+        if t is None or t.process is None or not t.process.alive:
+            return None
+        try:
+            answer = httpx.get(f"{t.base_url}/health", timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"the {t.process.name} server stopped answering (GET /health: {type(exc).__name__} within {timeout:g} s)"
+        if answer.status_code != 200:
+            return f"the {t.process.name} server stopped answering properly (GET /health: {answer.status_code})"
+        return None
+
     def died(self, grace: float = 0.0) -> str | None:
         """A one-line reason plus output tail when the local server is no longer running. ``grace``: how
         long to wait for a server that is dying (its sockets close a moment before it can be reaped)."""
