@@ -8,14 +8,18 @@ from streamspec.adapter import Adapter, python_module_command
 
 ADAPTER = Adapter(
     name="socketify",
-    description="socketify.py native API (uWebSockets): async route handlers, App.listen + App.run",
+    description="socketify.py native API (uWebSockets): async route handlers, App.listen + App.run; "
+                "sendfile for /file, aiofiles + send_chunk for /file-stream, aiobotocore for /object",
     command=python_module_command("adapters.socketify_app"),
     servers=("socketify",),
     packages=("socketify",),
     modules=("socketify",),
     extra="socketify",
     idiom=("native AppResponse: write_header, then res.send_chunk(chunk, total) per chunk when the length "
-           "is declared, else res.write(chunk) per chunk + res.end(b''); res.aborted checked between chunks"),
+           "is declared, else res.write(chunk) per chunk + res.end(b''); res.aborted checked between chunks; "
+           "files: write_header('Content-Disposition', 'attachment; filename=\"...\"') + await sendfile(res, req, "
+           "path) (native), the docs' aiofiles + send_chunk loop (streamed); objects: aiobotocore client opened "
+           "in app.on_start, get_object(Range=) body streamed with send_chunk under async with"),
     expectations=Path(__file__).parent / "socketify_expectations.toml",
     lacks={"http-errors": "socketify.py has no HTTP error type for handlers to raise (its docs answer a "
                           "status with res.write_status(...).end(...))"},

@@ -22,15 +22,65 @@ Why it looks the way it does (socketify docs: "Streaming data", "All Basic Stuff
   ``/sse`` writes each logical event framed by the shared ``streamspec.sse.encode``;
 * ``req`` is only valid before the handler's first ``await`` (docs: "Preserve data for use after
   await"), so the query and headers are read first.
+
+Downloads (socketify docs: "Sending Files and Serving Static Files", "Streaming data", "All Basic Stuff"):
+
+* ``/file/<name>``: socketify's own file response is the ``sendfile(res, req, filename)`` helper (the
+  docs' way to "send a single file", with 304 and byte-range support; ``app.static`` serves a whole
+  directory under its own URLs and cannot add a header). The attachment header is the one the docs
+  teach for a download, ``res.write_header("Content-Disposition", 'attachment; filename="..."')``,
+  with the file's name put between the quotes (socketify has no helper that builds it). It has to be
+  written before ``await sendfile(...)``: the helper writes status and headers itself and takes no
+  extra headers (so uWS sends "200 OK" with that header, and whatever status ``sendfile`` picks
+  later is dropped: finding S9; the docs' header with a non-ASCII or quoted name: S14);
+* the name: the route is ``/file/:name`` and ``req.get_parameter(0)`` returns the raw, still
+  percent-encoded segment (uWS decodes nothing), so it is decoded once with ``urllib.parse.unquote``
+  (without it no name with a space or a non-ASCII letter is ever found) and joined to the root with
+  ``os.path.join``. No containment check: the docs teach none for ``sendfile``, which takes any path
+  (``app.static`` checks ``realpath`` containment inside its own handler, ``helpers.in_directory``,
+  which is neither documented nor exported), so none is added here (finding S15);
+* ``/file-stream/<name>``: the "Streaming data" example almost verbatim: ``os.stat`` for the total,
+  ``aiofiles.open``, then ``while not res.aborted: buffer = await fd.read(...)`` and
+  ``(ok, done) = await res.send_chunk(buffer, total)``, stopping on ``not ok or done``. Chunks are
+  ``streamspec.files.CHUNK_SIZE`` (the docs read 16 KiB). ``Content-Length`` is not written by hand:
+  ``send_chunk`` passes the total to ``try_end``, and uWS writes ``Content-Length`` from it (writing
+  it too would send it twice). Content-Type from ``mimetypes`` as ``sendfile`` does, plus the
+  attachment header above. A missing file raises in ``os.stat`` and takes the error-handler path
+  (500), as the docs' example would; a file that shrinks mid-download is never finished (S16);
+* HEAD: uWS routes by exact method (finding S1), so each download route is registered with both
+  ``app.get`` and ``app.head`` (the routes page's API) and the same handler; nothing else is done for
+  HEAD on the file routes, since socketify's helpers take no notice of the method (so HEAD gets the
+  body: S12);
+* ``/object/<key>``: one aiobotocore client for the process, opened in ``app.on_start`` and closed in
+  ``app.on_shutdown`` (docs: "Lifespan / Lifecycle events" suggest them for connection pools). The
+  handler calls ``get_object(Bucket, Key, Range=<the request's Range>)`` (``head_object`` for HEAD),
+  maps the store's ``NoSuchKey``/404 to 404 and ``InvalidRange`` to 416 with
+  ``Content-Range: bytes */<size>``, passes back the status (206 when the store sent ``ContentRange``),
+  ``Content-Type``, ``ETag``, ``Last-Modified`` and ``Content-Range``, and streams the body with the
+  same ``send_chunk`` loop (uWS writes ``Content-Length`` from the total); status and headers are
+  written inside ``res.cork(...)``, since they come after an ``await`` ("Corking"). The body is read inside
+  ``async with obj["Body"]`` (aiobotocore's way to release the connection), and the loop checks
+  ``res.aborted`` between chunks (the docs' disconnect check), so leaving the block on an abort closes
+  the store's response. Any other store error takes the error-handler path. Under socketify 0.0.31
+  every aiobotocore call made before the handler's first ``await`` fails (finding S10).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import mimetypes
+import os
+from datetime import UTC
+from email.utils import format_datetime
+from urllib.parse import unquote
 
-from socketify import App, AppListenOptions
+import aiofiles
+from aiobotocore.session import get_session
+from botocore.exceptions import ClientError
+from socketify import App, AppListenOptions, sendfile
 
+from streamspec import files
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
@@ -113,12 +163,122 @@ def health(res, req) -> None:
     res.send(b"ok\n")
 
 
+def attachment(name: str) -> str:
+    """The docs' download header ("All Basic Stuff": ``'attachment; filename="message.txt"'``), filled in."""
+    return f'attachment; filename="{name}"'
+
+
+async def download(res, req) -> None:
+    """``/file/<name>``: socketify's own file response, the ``sendfile`` helper ("Sending Files")."""
+    name = unquote(req.get_parameter(0))  # uWS hands the raw, still percent-encoded segment
+    res.write_header("Content-Disposition", attachment(name))
+    await sendfile(res, req, os.path.join(files.served_root(), name))
+
+
+async def download_stream(res, req) -> None:
+    """``/file-stream/<name>``: the "Streaming data" page's aiofiles + ``send_chunk`` loop."""
+    name = unquote(req.get_parameter(0))
+    filename = os.path.join(files.served_root(), name)
+    total = os.stat(filename).st_size
+    res.write_header("Content-Type", mimetypes.guess_type(filename)[0] or "application/octet-stream")
+    res.write_header("Content-Disposition", attachment(name))
+    async with aiofiles.open(filename, "rb") as fd:
+        while not res.aborted:
+            buffer = await fd.read(files.CHUNK_SIZE)
+            (ok, done) = await res.send_chunk(buffer, total)
+            if not ok or done:
+                break
+
+
+class Store:
+    """One aiobotocore S3 client for the process, opened in ``app.on_start`` (docs: "Lifespan")."""
+
+    client = None
+    _stack: contextlib.AsyncExitStack | None = None
+
+    @classmethod
+    async def open(cls) -> None:
+        config = files.store_config()
+        if config is None:
+            return
+        cls._stack = contextlib.AsyncExitStack()
+        cls.client = await cls._stack.enter_async_context(get_session().create_client("s3", **config))
+
+    @classmethod
+    async def close(cls) -> None:
+        if cls._stack is not None:
+            await cls._stack.aclose()
+
+
+def http_date(value) -> str:
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+async def get_object(res, req) -> None:
+    """``/object/<key>``: ``get_object`` with the request's Range, the store's answer passed back."""
+    key = unquote(req.get_parameter(0))
+    range_header = req.get_header("range")
+    head = req.get_method().upper() == "HEAD"
+    params = {"Bucket": files.bucket(), "Key": key}
+    if range_header:
+        params["Range"] = range_header
+    try:
+        obj = await (Store.client.head_object(**params) if head else Store.client.get_object(**params))
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        code = str(error.get("Code"))
+        if code in ("NoSuchKey", "404", "NotFound"):
+            res.cork(lambda r: r.write_status(404).end("Not Found"))
+            return
+        if code in ("InvalidRange", "416"):
+            size = error.get("ActualObjectSize")
+            if size is None:
+                size = (await Store.client.head_object(Bucket=files.bucket(), Key=key))["ContentLength"]
+            res.cork(lambda r: r.write_status(416).write_header("Content-Range", f"bytes */{size}")
+                     .end("Range Not Satisfiable"))
+            return
+        raise
+    length = obj["ContentLength"]
+
+    def send_head(r) -> None:
+        r.write_status(206 if obj.get("ContentRange") else 200)
+        r.write_header("Content-Type", obj.get("ContentType", "application/octet-stream"))
+        r.write_header("ETag", obj["ETag"])
+        r.write_header("Last-Modified", http_date(obj["LastModified"]))
+        r.write_header("Accept-Ranges", "bytes")
+        if obj.get("ContentRange"):
+            r.write_header("Content-Range", obj["ContentRange"])
+        if head:
+            r.write_header("Content-Length", str(length))
+            r.end_without_body()
+
+    res.cork(send_head)
+    if head:
+        return
+    async with obj["Body"] as body:  # aiobotocore: leaving the block releases the store's connection
+        if length == 0:
+            res.cork(lambda r: r.end(b""))
+            return
+        async for chunk in body.iter_chunks(files.CHUNK_SIZE):
+            if res.aborted:
+                break
+            (ok, done) = await res.send_chunk(chunk, length)
+            if not ok or done:
+                break
+
+
 def make_app() -> App:
     app = App()
     app.get("/stream", stream)
     app.get("/sse", sse)
     app.get("/probe", probe)
     app.get("/health", health)
+    for path, handler in (("/file/:name", download), ("/file-stream/:name", download_stream),
+                          ("/object/:key", get_object)):
+        app.get(path, handler)
+        app.head(path, handler)
+    app.on_start(Store.open)
+    app.on_shutdown(Store.close)
     return app
 
 
