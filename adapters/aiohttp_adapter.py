@@ -7,13 +7,15 @@ from streamspec.adapter import Adapter, python_module_command
 
 ADAPTER = Adapter(
     name="aiohttp",
-    description="aiohttp web.StreamResponse under web.run_app (aiohttp-sse for /sse)",
+    description="aiohttp web.StreamResponse under web.run_app (aiohttp-sse for /sse, web.FileResponse for /file)",
     command=python_module_command("adapters.aiohttp_app"),
     servers=("aiohttp",),
     packages=("aiohttp", "aiohttp-sse"),
     modules=("aiohttp", "aiohttp_sse"),
     extra="aiohttp",
-    idiom="web.StreamResponse: prepare() / write() per chunk / write_eof(); aiohttp-sse sse_response for /sse",
+    idiom=("web.StreamResponse: prepare() / write() per chunk / write_eof(); aiohttp-sse sse_response for /sse; "
+           "web.FileResponse(path, headers={Content-Disposition}) for /file; StreamResponse + aiofiles for "
+           "/file-stream; aiobotocore get_object(Range=) body under async with for /object"),
     expectations=Path(__file__).parent / "aiohttp_expectations.toml",
     lacks={},
 )

@@ -30,17 +30,64 @@ the plan's keep-alive interval (the shared producer yields no keep-alive ticks h
 passed as ``send(..., retry=)`` with the first event: aiohttp-sse has no call that sends a retry field
 alone (``send("", retry=)`` would dispatch an empty message). Its defaults stay: CRLF separators, its
 405 for HEAD (findings N1, N2).
+
+Files and objects (``streamspec.files``), all three registered with ``add_get`` (so HEAD runs the GET
+handler, aiohttp's default, as for ``/stream``):
+
+* ``/file/<name>`` is ``web.FileResponse(root / name, headers={"Content-Disposition": ...})``: aiohttp's
+  native file response (web_reference "FileResponse": it "supports the Content-Range and If-Range HTTP
+  Headers", sends with ``loop.sendfile``, answers 404/403 and the conditionals itself), returned from the
+  handler as the docs' one example does (migration_to_2xx: ``return web.FileResponse('path-to-file.txt')``).
+  Its ``headers`` mapping "should be added to response's ones": that is where the attachment goes.
+* ``Content-Disposition``: aiohttp teaches no download view and has no response API that names an
+  attachment (no ``filename=``/``as_attachment`` as in Django, Starlette or Sanic); the only helper,
+  ``Payload.set_content_disposition`` (multipart docs) → ``helpers.content_disposition_header``, is for
+  MIME parts and percent-encodes the name inside the quotes (RFC 7578, "not the HTTP Content-Disposition
+  from RFC 6266", its docstring says). So the value is written by hand the way aiohttp users write it
+  (``f'attachment; filename="{name}"'``, as in the aiohttp/aiobotocore download gists): no escaping of a
+  ``"`` in the name and no ``filename*`` for a non-ASCII one (aiohttp sends such a header as UTF-8).
+* Path safety: none added. The docs teach none for a handler that builds a path from ``match_info``
+  (their upload example joins the client's filename with ``os.path.join``); the symlink and traversal
+  protections they describe (``follow_symlinks=False``, the normalisation in ``StaticResource``) belong
+  to ``web.static()``/``add_static``, which cannot send an attachment. ``{name}`` is the docs' default
+  variable part, "matches the regular expression ``[^{}/]+``".
+* ``/file-stream/<name>`` is the hand-written download of the seeds (the aiohttp streaming tutorial's
+  ``StreamResponse`` / ``prepare()`` / ``write()`` / ``write_eof()``, the aiofiles download view with
+  its ``is_file()`` 404 and ``Content-Length`` from ``stat()``, the ``chunk_size=4096`` of
+  ``AiofileFileResponse``). Content-Type from ``mimetypes.guess_type(name)``, as ``FileResponse`` derives
+  it (the seeds' fixed ``application/octet-stream`` would only make .txt differ from the native route).
+  No Range support (a full 200 is legal); no ``aclosing`` needed: ``async with aiofiles.open`` closes the
+  file when a write fails. HEAD runs the same handler, so the file follows the HEAD head (finding A1).
+* Findings: A4 (traversal through ``%2F`` and symlinks), A5, A6 (the hand-written disposition), A7-A9
+  in reports/findings/aiohttp.md.
+* ``/object/<key>`` uses one aiobotocore client for the app's life, made in ``cleanup_ctx`` (aiohttp's
+  documented place for a long-lived client, web_advanced "Cleanup Context"); ``get_object(Bucket, Key,
+  Range=<the request's Range>)``; the store's status, Content-Type, Content-Length, Last-Modified
+  (``resp.last_modified``), ETag, Content-Range and Accept-Ranges go into a ``web.StreamResponse``; the
+  body is read under ``async with obj["Body"]`` (aiobotocore's example: it releases the connection) with
+  ``iter_chunks(CHUNK_SIZE)`` and one ``resp.write()`` per chunk. ``NoSuchKey`` → ``web.HTTPNotFound``;
+  ``InvalidRange`` → ``web.HTTPRequestRangeNotSatisfiable`` with ``Content-Range: bytes */<size>`` from
+  the error's ``ActualObjectSize``. A client that leaves is noticed the way aiohttp's docs say, at the
+  next write ("raise on read/write", the default kept above): the write raises, ``async with`` closes the
+  body at once. Nothing watches a client that leaves while the store is slow (finding A2's policy).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import mimetypes
 import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import aiofiles
+from aiobotocore.session import get_session
 from aiohttp import web
 from aiohttp_sse import sse_response
+from botocore.exceptions import ClientError
 
+from streamspec import files
 from streamspec.contract import PlanError, StreamPlan
 from streamspec.probe import PROBE
 from streamspec.producer import open_stream
@@ -97,6 +144,98 @@ async def sse(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+def disposition(name: str) -> str:
+    """The Content-Disposition value, formatted by hand as aiohttp users write it: aiohttp has no response
+    API that names an attachment (module docstring, "Files")."""
+    return f'attachment; filename="{name}"'
+
+
+def served_path(request: web.Request, name: str) -> Path:
+    """``<root>/<name>``, joined as the docs join a user-supplied name (``os.path.join(dir, filename)``
+    in "File Uploads"): no check beyond it, the docs teach none for a handler-built path."""
+    root = request.app[FILES_ROOT]
+    if root is None:  # the suite set no fixture root: nothing to serve
+        raise web.HTTPNotFound()
+    return root / name
+
+
+async def file(request: web.Request) -> web.FileResponse:
+    """``GET``/``HEAD /file/<name>``: aiohttp's native ``web.FileResponse`` as an attachment; aiohttp does
+    Range, If-Range, conditionals, HEAD, 404/403 and sendfile itself."""
+    name = request.match_info["name"]
+    return web.FileResponse(served_path(request, name), headers={"Content-Disposition": disposition(name)})
+
+
+async def file_stream(request: web.Request) -> web.StreamResponse:
+    """``GET``/``HEAD /file-stream/<name>``: the hand-written download: a 404 for a missing file, then
+    ``web.StreamResponse`` with Content-Length and Content-Disposition, aiofiles reads of ``CHUNK_SIZE``
+    bytes, one ``resp.write()`` each, ``write_eof()``."""
+    name = request.match_info["name"]
+    path = served_path(request, name)
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    resp = web.StreamResponse(headers={"Content-Disposition": disposition(name)})
+    resp.content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    resp.content_length = path.stat().st_size
+    await resp.prepare(request)
+    async with aiofiles.open(path, "rb") as f:
+        while chunk := await f.read(files.CHUNK_SIZE):
+            await resp.write(chunk)
+    await resp.write_eof()
+    return resp
+
+
+async def store_object(request: web.Request) -> web.StreamResponse:
+    """``GET``/``HEAD /object/<key>``: ``get_object`` through the app's aiobotocore client (the request's
+    Range passed on), the store's status and headers passed back, the body streamed in 4096-byte reads.
+    The body is released by ``async with`` whenever the handler leaves, also when a write fails because
+    the client left (aiohttp's default: a disconnect surfaces at the next write)."""
+    key = request.match_info["key"]
+    s3 = request.app[S3]
+    if s3 is None:  # the suite set no store
+        raise web.HTTPServiceUnavailable(text="no object store configured")
+    extra = {"Range": request.headers["Range"]} if "Range" in request.headers else {}
+    try:
+        obj = await s3.get_object(Bucket=files.bucket(), Key=key, **extra)
+    except ClientError as exc:
+        error = exc.response["Error"]
+        if error.get("Code") in ("NoSuchKey", "404"):
+            raise web.HTTPNotFound() from None
+        if error.get("Code") == "InvalidRange":
+            raise web.HTTPRequestRangeNotSatisfiable(
+                headers={"Content-Range": f"bytes */{error['ActualObjectSize']}"}) from None
+        raise
+    resp = web.StreamResponse(status=obj["ResponseMetadata"]["HTTPStatusCode"])
+    resp.content_type = obj["ContentType"]
+    resp.content_length = obj["ContentLength"]
+    resp.last_modified = obj["LastModified"]
+    resp.headers["ETag"] = obj["ETag"]
+    if obj.get("ContentRange"):
+        resp.headers["Content-Range"] = obj["ContentRange"]
+    if obj.get("AcceptRanges"):
+        resp.headers["Accept-Ranges"] = obj["AcceptRanges"]
+    async with obj["Body"] as body:
+        await resp.prepare(request)
+        async for chunk in body.iter_chunks(files.CHUNK_SIZE):
+            await resp.write(chunk)
+    await resp.write_eof()
+    return resp
+
+
+@contextlib.asynccontextmanager
+async def s3_client(app: web.Application) -> AsyncIterator[None]:
+    """One aiobotocore S3 client for the app's life: aiohttp's ``cleanup_ctx``, the way its docs keep a
+    client session ("Cleanup Context"). None when the suite configured no store."""
+    config = files.store_config()
+    if config is None:
+        app[S3] = None
+        yield
+        return
+    async with get_session().create_client("s3", **config) as client:
+        app[S3] = client
+        yield
+
+
 async def probe(request: web.Request) -> web.Response:
     return web.json_response(PROBE.snapshot(request.query.get("id")))
 
@@ -105,12 +244,21 @@ async def health(request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
 
+FILES_ROOT = web.AppKey("files_root", object)  # Path | None
+S3 = web.AppKey("s3", object)  # the aiobotocore S3 client, or None
+
+
 def make_app() -> web.Application:
     app = web.Application()
+    app[FILES_ROOT] = files.served_root()
+    app.cleanup_ctx.append(s3_client)
     app.router.add_get("/stream", stream)
     app.router.add_get("/sse", sse)
     app.router.add_get("/probe", probe)
     app.router.add_get("/health", health)
+    app.router.add_get("/file/{name}", file)
+    app.router.add_get("/file-stream/{name}", file_stream)
+    app.router.add_get("/object/{key}", store_object)
     return app
 
 

@@ -141,7 +141,7 @@ def _head_then_get(target, files, endpoint: str, name: str):
             return ex  # the server closed the idle connection after the HEAD: legal
         if ex2.status != 200:
             raise AssertionError(f"GET {name} after HEAD on the same connection: {ex2.status or ex2.ending} "
-                                 f"({ex2.error}); it starts {bytes(ex2.raw_head[:60])!r}: the HEAD's body?")
+                                 f"({ex2.error[:80]}); it starts {bytes(ex2.raw_head[:60])!r}: the HEAD's body?")
         _complete_exact(ex2, checker, f"GET {name} after HEAD on the same connection")
     return ex
 
