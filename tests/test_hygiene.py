@@ -24,12 +24,13 @@ ENV = {**os.environ, TOKEN_VAR: TOKEN}
 
 
 def streamspec_servers() -> list[psutil.Process]:
-    """Server processes (reference, adapters, variants) started by this module's suite runs."""
+    """Server processes (reference, adapters, variants, the S3 store) started by this module's suite runs."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
-            if ("-m reference" in cmd or "-m adapters." in cmd) and proc.environ().get(TOKEN_VAR) == TOKEN:
+            ours = "-m reference" in cmd or "-m adapters." in cmd or "-m moto.server" in cmd
+            if ours and proc.environ().get(TOKEN_VAR) == TOKEN:
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
@@ -130,3 +131,16 @@ def test_killed_suite_leaves_no_server():
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
+
+
+def test_files_and_store_are_removed_after_the_run(tmp_path):
+    """A run that made its own fixture tree and S3 store (nothing inherited) removes the tree and stops
+    the store when it ends; the autouse fixture checks no moto process is left."""
+    env = {k: v for k, v in ENV.items() if k not in ("STREAMSPEC_FILES_ROOT", "STREAMSPEC_STORE_UPSTREAM",
+                                                     "STREAMSPEC_FILES_DIR", "STREAMSPEC_S3_ENDPOINT")}
+    env["TMPDIR"] = str(tmp_path)
+    run = run_suite(tmp_path / "results.json", "--case=objects.get", "--case=files.get.native", env=env)
+    assert run.returncode == 0, run.output
+    assert {c["id"]: c["outcome"] for c in run.results["cases"]} == {"objects.get": "pass", "files.get.native": "pass"}
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith("streamspec-files-")]
+    assert not left, f"fixture trees left behind: {left}"
