@@ -19,13 +19,17 @@ def _command(options: LaunchOptions) -> list[str]:
 
 ADAPTER = Adapter(
     name="nexios",
-    description="Nexios 3.x NexiosApp, response.stream() as its docs teach, on uvicorn[httptools]/hypercorn/granian",
+    description="Nexios 3.x NexiosApp, response.stream() and response.file() as its docs teach, on "
+                "uvicorn[httptools]/hypercorn/granian",
     command=_command,
     servers=("uvicorn", "hypercorn", "granian"),
     packages=("nexios", "uvicorn", "httptools"),
     modules=("nexios",),
     extra="nexios",
     idiom="return response.stream(agen, content_type=..., headers=...) from an async (request, response) handler; "
-          "its StreamingResponse sends one ASGI body message per chunk and watches receive() for disconnect",
+          "its StreamingResponse sends one ASGI body message per chunk and watches receive() for disconnect. "
+          "Files: response.file(path, content_disposition_type=\"attachment\") (FileResponse), and the streaming "
+          "guide's aiofiles generator through response.stream(); objects: get_object(Range=...) in the handler, "
+          "the body read under async with in a response.stream() generator",
     expectations=Path(__file__).parent / "nexios_expectations.toml",
 )

@@ -406,7 +406,7 @@ def test_multiple_ranges(target, figures, files):
     data = _bytes(files, RANGED)
     seen = []
 
-    @settings(max_examples=20, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=20, derandomize=True, deadline=None, database=None, report_multiple_bugs=False,
               suppress_health_check=list(HealthCheck))
     @given(_ranges)
     def check(wanted):

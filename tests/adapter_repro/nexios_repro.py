@@ -1,8 +1,9 @@
 """Raw-socket reproductions of the Nexios findings (reports/findings/nexios.md), a few lines each.
 
 Run: ``python tests/adapter_repro/nexios_repro.py [uvicorn|hypercorn|granian ...]`` from the repository
-root (default: all three). It starts the adapter (``python -m adapters.nexios_app --server S``) as a real
-process, sends hand-written requests over plain sockets and prints the response heads it got. Not
+root (default: all three). It builds a fixture tree and starts a moto store in a temporary directory (the
+files and objects findings need them), starts the adapter (``python -m adapters.nexios_app --server S``)
+as a real process, sends hand-written requests over plain sockets and prints the response heads it got. Not
 collected by pytest (the name does not start with ``test_``): it is evidence, kept so anyone can re-run it
 against a newer Nexios or server. The probe's times are ``time.monotonic()`` in the server process, the same
 clock as this script's on one host, so "after the reset" is measured directly.
@@ -11,11 +12,14 @@ clock as this script's on one host, so "after the reset" is measured directly.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import sys
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -154,15 +158,181 @@ def aborted_producers_left_running(port: int, streams: int = 100) -> None:
           f"collector run); not closed even then: {running}\n")
 
 
+# -- files and objects (N7-N12; N1, N2, N5 seen again) ---------------------------------------------------
+
+def get(target: str, *headers: str) -> bytes:
+    extra = "".join(f"{h}\r\n" for h in headers)
+    return f"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n".encode()
+
+
+def show(label: str, data: bytes, body_bytes: int = 0) -> None:
+    """The head without date/server lines, and how many body bytes came before the close."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = [ln for ln in head.decode("latin-1").split("\r\n") if not ln.startswith(("date:", "server:"))]
+    print(f"{label}\n   " + "\n   ".join(lines) + f"\n   -> {len(body)} body bytes before the close"
+          + (f": {body[:body_bytes]!r}" if body_bytes else ""))
+
+
+def range_parsing(port: int) -> None:
+    """N7: FileResponse's Range parser: ``0-0`` becomes the whole file, a suffix range and a last position
+    past the end are 416, and so is a unit it does not know (which it MUST ignore)."""
+    for value in ("bytes=0-0", "bytes=-100", "bytes=10-99999999999", "chars=0-1"):
+        _, data = exchange(port, get("/file/k64.bin", f"Range: {value}"))
+        show(f"N7 GET /file/k64.bin, Range: {value}", data)
+    print()
+
+
+def range_framing(port: int) -> None:
+    """N8: a 416 keeps the file's Content-Length and sends no body; a multipart 206 keeps it too, names two
+    Content-Types, writes the part's type as a Python bytes repr, and is cut off by the server."""
+    _, data = exchange(port, get("/file/k64.bin", "Range: bytes=70000-80000"))
+    show("N8 GET /file/k64.bin, Range: bytes=70000-80000", data)
+    _, data = exchange(port, get("/file/k64.bin", "Range: bytes=1-1,10-19"))
+    show("N8 GET /file/k64.bin, Range: bytes=1-1,10-19", data, body_bytes=200)
+    print()
+
+
+def no_conditionals(port: int) -> None:
+    """N9: the ETag and Last-Modified FileResponse sends are never compared: If-None-Match with the current
+    ETag is a full 200, If-Range with a stale validator still gets the range (206)."""
+    _, data = exchange(port, get("/file/k64.bin"))
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    etag = next(ln.split(":", 1)[1].strip() for ln in head.split("\r\n") if ln.startswith("etag:"))
+    for headers in ((f"If-None-Match: {etag}",), ("Range: bytes=0-99", 'If-Range: "stale-validator"')):
+        _, data = exchange(port, get("/file/k64.bin", *headers))
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0]
+        print(f"N9 GET /file/k64.bin, {', '.join(headers)}: {status!r}, {len(body)} body bytes")
+    print()
+
+
+def disposition(port: int) -> None:
+    """N10: Content-Disposition is ``filename="<name>"`` (native) or ``filename=<name>`` (the guide's
+    streamed download) with the name as it is: a name outside Latin-1 is a 500, a quote breaks the field."""
+    for name in ("résumé naïve 名前.bin", 'semi; "quoted" name.bin'):
+        for prefix in ("/file/", "/file-stream/"):
+            _, data = exchange(port, get(prefix + quote(name, safe="")))
+            head, _, body = data.partition(b"\r\n\r\n")
+            cd = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-disposition")]
+            last = body.rstrip().rsplit(b"\n", 1)[-1] if head.startswith(b"HTTP/1.1 500") else b""
+            status = head.split(b"\r\n", 1)[0]
+            print(f"N10 GET {prefix}{name}: {status!r} {cd[:1]!r} {last[:110]!r}")
+    print()
+
+
+def symlink_escape(port: int, secret: Path) -> None:
+    """N11: the docs' ``UPLOAD_DIR / filename`` + ``exists()``/``is_file()`` follows a symlink out of the root."""
+    outside = secret.read_bytes()
+    for target in ("/file/escape.bin", "/file-stream/escape.bin"):
+        _, data = exchange(port, get(target))
+        head, _, body = data.partition(b"\r\n\r\n")
+        leaked = outside[:64] in body
+        status = head.split(b"\r\n", 1)[0]
+        print(f"N11 GET {target}: {status!r}, {len(body)} bytes; the outside file's bytes: {leaked}")
+    print()
+
+
+def resources(port: int) -> dict:
+    return probe(port, "resources:")["resources"]
+
+
+def rss_mib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(ln.split()[1]) // 1024 for ln in fh if ln.startswith("VmRSS:"))
+
+
+def file_read_after_abort(port: int, downloads: int = 4) -> None:
+    """N12: ``downloads`` clients start /file/m256.bin (4 KiB receive buffer), take the head and reset. The
+    native FileResponse never listens for the disconnect: it reads the rest of each 256 MiB file and sends
+    it to nobody, file open all the while (and under hypercorn every chunk stays in memory)."""
+    def held() -> int:
+        return sum(1 for f in resources(port)["open"] if f.endswith("m256.bin"))
+    pid = probe(port, "resources:")["pid"]  # the serving process (granian's worker, not its parent)
+    base = rss_mib(pid)
+    socks = []
+    for _ in range(downloads):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, port))
+        sock.sendall(get("/file/m256.bin").replace(b"Connection: close", b"Connection: keep-alive"))
+        sock.recv(4096)
+        socks.append(sock)
+    t0 = time.monotonic()
+    for sock in socks:
+        reset(sock)
+    trace = []
+    while True:
+        n, t = held(), time.monotonic() - t0
+        trace.append(f"{t:.1f}s: {n} open, RSS +{rss_mib(pid) - base} MiB")
+        if n == 0 or t > 60:
+            break
+        time.sleep(0.5 if t < 3 else 2.0)
+    print(f"N12 {downloads} native downloads of m256.bin reset after their head: " + "; ".join(trace) + "\n")
+
+
+def streamed_and_object_aborts(port: int) -> None:
+    """N5 on the new routes: the streamed download's aiofiles generator and the /object generator are left
+    suspended in ``send`` when the client leaves a stalled download, so the file and the store connection
+    are released only when the garbage collector finalises the generator (the probe's own requests make it
+    run now and then: the times vary)."""
+    def open_streams() -> int:
+        return sum(1 for f in resources(port)["open"] if f.endswith("m256.bin"))
+    socks = []
+    for _ in range(100):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, port))
+        sock.sendall(get("/file-stream/m256.bin").replace(b"Connection: close", b"Connection: keep-alive"))
+        sock.recv(4096)
+        socks.append(sock)
+    time.sleep(0.5)
+    for sock in socks:
+        reset(sock)
+    time.sleep(3.0)
+    print(f"N5 100 streamed downloads of m256.bin reset mid-body: {open_streams()} still hold the file 3 s later")
+    took = []
+    for _ in range(6):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, port))
+        sock.sendall(get("/object/m32.bin").replace(b"Connection: close", b"Connection: keep-alive"))
+        got = 0
+        while got < 65536:
+            got += len(sock.recv(65536))
+        time.sleep(0.3)
+        t0 = reset(sock)
+        while resources(port)["store"] and time.monotonic() - t0 < 10:
+            time.sleep(0.02)
+        took.append(f"{time.monotonic() - t0:.2f}")
+    print(f"N5 /object/m32.bin stalled and reset, six times: the store connection went after {', '.join(took)} s\n")
+
+
 def main(servers: list[str]) -> int:
-    for server in servers:
-        port = free_port()
-        argv = [sys.executable, "-m", "adapters.nexios_app", "--server", server, "--host", HOST, "--port", str(port)]
-        with ServerProcess(argv, HOST, port, name=f"nexios/{server}"):
-            print(f"===== nexios under {server} =====")
-            for repro in (content_length_dropped, duplicated_headers, http10_chunked, head_waits_for_first_chunk,
-                          producer_leaked_after_reset, aborted_producers_left_running):
-                repro(port)
+    from conformance.store import MotoStore
+    from streamspec.files import FILES_ROOT_ENV, FileTree, build_tree
+
+    with tempfile.TemporaryDirectory(prefix="nexios-repro-") as tmp:
+        tree: FileTree = build_tree(Path(tmp) / "tree")
+        store = MotoStore(Path(tmp)).start().ready()
+        try:
+            env = {FILES_ROOT_ENV: str(tree.root), **store.env()}
+            os.environ.update(env)  # the probe's resource view reads the root from the environment too
+            for server in servers:
+                port = free_port()
+                argv = [sys.executable, "-m", "adapters.nexios_app", "--server", server, "--host", HOST,
+                        "--port", str(port)]
+                with ServerProcess(argv, HOST, port, name=f"nexios/{server}", env=env):
+                    print(f"===== nexios under {server} =====")
+                    for repro in (content_length_dropped, duplicated_headers, http10_chunked,
+                                  head_waits_for_first_chunk, producer_leaked_after_reset,
+                                  aborted_producers_left_running, range_parsing, range_framing, no_conditionals,
+                                  disposition):
+                        repro(port)
+                    symlink_escape(port, tree.secret)
+                    file_read_after_abort(port)
+                    streamed_and_object_aborts(port)
+        finally:
+            store.stop()
     return 0
 
 
