@@ -16,6 +16,7 @@ import argparse
 import os
 import signal
 import sys
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -54,15 +55,15 @@ class Run:
     modules (``shards.preload``), so a run starts in milliseconds instead of about a second of CPU, and
     each of its parts is a fork of it again. On 2 cores that CPU is the matrix's budget."""
 
-    def __init__(self, name: str, server: str, workers: int, out_dir: Path) -> None:
+    def __init__(self, name: str, server: str, workers: int, out_dir: Path, python: str | None = None) -> None:
         self.name, self.server = name, server
-        self.path = out_dir / f"{name}-{server}.json"
+        self.path = out_dir / run_file(name, server, python)
         self.log = tempfile.TemporaryFile("w+")
         self.t0 = time.monotonic()
         self.wall = 0.0
         self.code: int | None = None
         argv = ["conformance", "-q", f"--adapter={name}", f"--server={server}", f"--workers={workers}",
-                f"--results={self.path}"]
+                f"--results={self.path}", *([f"--python={python}"] if python else [])]
 
         def run() -> int:
             os.chdir(ROOT)
@@ -93,10 +94,25 @@ PART_TARGET_S, MIN_PARTS, MAX_PARTS = 14.0, 2, 6
 UNKNOWN_RUN_S = 40.0
 
 
-def case_seconds(name: str, server: str, out_dir: Path) -> float:
+def python_version(python: str) -> str:
+    """``3.12`` for an interpreter path (ServerError when it does not run)."""
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"--python-run: {python} does not run: {exc}") from None
+    return out.stdout.strip()
+
+
+def run_file(name: str, server: str, python: str | None) -> str:
+    """``<adapter>-<server>.json``; a run under another interpreter gets ``-py<X.Y>`` too."""
+    return f"{name}-{server}{f'-py{python_version(python)}' if python else ''}.json"
+
+
+def case_seconds(name: str, server: str, out_dir: Path, python: str | None = None) -> float:
     """The sum of this run's case durations last time (its results file): the work it has to share out."""
     try:
-        return sum(float(c["duration_s"]) for c in results.load(out_dir / f"{name}-{server}.json")["cases"])
+        return sum(float(c["duration_s"]) for c in results.load(out_dir / run_file(name, server, python))["cases"])
     except (OSError, ValueError, KeyError):
         return UNKNOWN_RUN_S
 
@@ -117,7 +133,8 @@ def run_all(todo: list[tuple[str, str]], lanes: int, workers: int | None, out_di
     except ServerError as exc:
         print(f"streamspec: {exc}")
         raise SystemExit(3) from None
-    work = {ns: case_seconds(*ns, out_dir) for ns in todo}
+    todo = [(*ns, None)[:3] for ns in todo]  # (adapter, server, python or None)
+    work = {ns: case_seconds(ns[0], ns[1], out_dir, ns[2]) for ns in todo}
     queue = sorted(todo, key=lambda ns: -work[ns])
     running: dict[int, tuple[Run, int]] = {}
     done: list[Run] = []
@@ -128,7 +145,7 @@ def run_all(todo: list[tuple[str, str]], lanes: int, workers: int | None, out_di
                 if running and sum(n for _, n in running.values()) + parts > lanes:
                     continue
                 queue.remove(ns)
-                run = Run(*ns, parts, out_dir)
+                run = Run(ns[0], ns[1], parts, out_dir, ns[2])
                 running[run.pid] = (run, parts)
             pid, status = os.waitpid(-1, 0)
             entry = running.pop(pid, None)
@@ -159,8 +176,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="parts per run (default: by the run's work last time, 2 to 6)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the results files")
     parser.add_argument("--matrix", type=Path, default=ROOT / "reports" / "MATRIX.md")
+    parser.add_argument("--python-run", action="append", default=[], metavar="ADAPTER:SERVER:PYTHON",
+                        help="one more run, its server under another interpreter (a framework release that needs "
+                             "a newer Python than the suite's: django:uvicorn:/opt/django6/bin/python); repeatable")
     opts = parser.parse_args(argv)
     todo, skipped = runs()
+    for spec in opts.python_run:
+        name, server, python = spec.split(":", 2)
+        todo.append((name, server, python))
     for line in skipped:
         print(f"skipped {line}")
     opts.out.mkdir(parents=True, exist_ok=True)
