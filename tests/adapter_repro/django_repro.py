@@ -6,8 +6,8 @@ server as a real process (the adapter's own command: ``python -m uvicorn adapter
 --http h11`` or ``python -m daphne ... adapters.django_app:application``), sends hand-written requests
 over plain sockets and prints what came back, and what the probe saw. Not collected by pytest (the name
 does not start with ``test_``): it is evidence, kept so anyone can re-run it against a newer Django,
-daphne or django-fileresponse. The server runs under the adapter's 6 GiB address-space limit
-(``adapters/django_adapter.py``, ``MEMORY_LIMIT``): D2 reads whole files into memory.
+daphne or django-fileresponse. The server runs with no memory limit (the adapter sets none), and D2 reads
+whole files into memory: its four concurrent 256 MiB downloads grow the server by about 0.8 GiB.
 
 It also declares ``REFERENCE_ON_DAPHNE``, the reference app (``reference.app:app``) served by daphne, so the
 suite can tell daphne's behaviour from Django's::
