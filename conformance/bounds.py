@@ -27,6 +27,7 @@ FLUSH_PROMPT_S = 0.05
 FLUSH_WORST_SHARE = 0.5
 #: Most body bytes an SSE exchange may keep (the contract's events are a few KiB).
 SSE_BODY_LIMIT = 256 * 1024
-#: A response head for an object of the S3-compatible store: the server asks the store first (and a
-#: server's first request may import and set up its S3 client: about a second, several on a loaded machine).
-STORE_HEAD_S = 10.0
+#: A response head for an object of the S3-compatible store: the server asks the store first (and a server
+#: that makes an S3 client per request, as the seed library does, loads botocore's service model each
+#: time: about 0.3 s, a second or two on a loaded machine).
+STORE_HEAD_S = 5.0

@@ -37,11 +37,32 @@ def request(target: Target, path: str, headers=(), method: str = "GET", checker=
 
 def fetch(target: Target, path: str, headers=(), method: str = "GET", checker=None, timeout: float = bounds.BODY_S,
           body_limit: int | None = None) -> Exchange:
-    """One whole response (head within ``bounds.HEAD_S``, the rest within ``timeout``)."""
+    """One whole response (head within ``bounds.HEAD_S``, the rest within ``timeout``). A response that
+    does not come, or does not end, in time fails the case here and now: a case that gathers several
+    answers before judging must not wait out the same silence once per request."""
     conn, ex = request(target, path, headers, method, checker, body_limit=body_limit)
     if ex.ending == "open":
         conn.read_body(timeout=timeout)
+    if ex.ending == "timeout":
+        what = "no response head" if ex.status is None else f"a {ex.status} whose body did not end"
+        raise AssertionError(f"{method} {path}: {what} within the bound ({ex.error}; {ex.body_length} body bytes)")
     return ex
+
+
+def read_to_end(conn: WireConnection, ex: Exchange, idle: float, cap: float) -> None:
+    """Read the rest of a long body while it keeps coming: the exchange ends ``timeout`` when no byte
+    arrived for ``idle`` seconds, or the whole read passed ``cap`` (a 256 MiB download may take a while
+    on a slow server; a server that stops sending is judged within ``idle``, not ``cap``)."""
+    t0 = time.monotonic()
+    while ex.ending == "open":
+        before = ex.body_length
+        conn.read_body(max_bytes=8 << 20, timeout=idle, recv_size=1 << 20)
+        if ex.ending != "open":
+            return
+        stalled = ex.body_length == before
+        if stalled or time.monotonic() - t0 > cap:
+            conn._end("timeout", f"no body byte for {idle:g} s" if stalled else f"body not finished in {cap:g} s")
+            return
 
 
 def resources(target: Target) -> dict:

@@ -135,17 +135,19 @@ class ServerManager:
         return self.target
 
     def unresponsive(self, timeout: float = 2.0) -> str | None:
-        """A one-line reason when the local server is running but does not answer ``GET /health`` on a new
-        connection within ``timeout`` (a server a case left spinning or deadlocked), else None."""
+        """A one-line reason when the local server is running but does not answer ``GET /probe`` on a new
+        connection within ``timeout`` (a server a case left spinning or deadlocked), else None. The probe,
+        not ``/health``: it is what the suite needs to judge anything, and what the server answered to be
+        started at all."""
         t = self.target
         if t is None or t.process is None or not t.process.alive:
             return None
         try:
-            answer = httpx.get(f"{t.base_url}/health", timeout=timeout)
+            answer = httpx.get(f"{t.base_url}/probe", timeout=timeout)
         except httpx.HTTPError as exc:
-            return f"the {t.process.name} server stopped answering (GET /health: {type(exc).__name__} within {timeout:g} s)"
+            return f"the {t.process.name} server stopped answering (GET /probe: {type(exc).__name__} within {timeout:g} s)"
         if answer.status_code != 200:
-            return f"the {t.process.name} server stopped answering properly (GET /health: {answer.status_code})"
+            return f"the {t.process.name} server stopped answering properly (GET /probe: {answer.status_code})"
         return None
 
     def died(self, grace: float = 0.0) -> str | None:

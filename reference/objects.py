@@ -40,6 +40,15 @@ async def client():
     return _CLIENT["client"]
 
 
+async def warm_client() -> None:
+    """Make the client at startup when the run has a store (and aiobotocore is installed): a first object
+    request should not pay for importing botocore and loading its service model."""
+    import importlib.util
+
+    if store_config() is not None and importlib.util.find_spec("aiobotocore") is not None:
+        await client()
+
+
 async def close_client() -> None:
     stack = _CLIENT.pop("stack", None)
     _CLIENT.pop("client", None)

@@ -330,6 +330,8 @@ ADAPTER = Adapter(
     packages=("h11",),
     modules=("h11",),
     idiom="asyncio streams: the head, chunk framing and trailers written by hand; h11 parses requests",
+    lacks={"files": "a wire-quirk server for the streaming families: it serves no downloads",
+           "objects": "a wire-quirk server for the streaming families: it serves no downloads"},
 )
 
 

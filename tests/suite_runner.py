@@ -54,9 +54,15 @@ def variant_meta(name: str) -> dict:
     return meta
 
 
+#: The streaming families: what a variant that breaks ``/stream`` or ``/sse`` can change. The reference's
+#: downloads have a handler of their own (``reference/app.py``), so such a variant runs these only.
+STREAM_FAMILIES = ("chunking.*", "errors.*", "abort.*", "backpressure.*", "sse.*")
+
+
 def variant_args(name: str) -> tuple[list[str], str | tuple[str, ...] | None, set[str] | str]:
     meta = variant_meta(name)
     args = ["--adapter=reference", f"--app=tests.variants.{name}:app", "--ignore-expectations"]
     args += [f"--server-arg={a}" for a in meta["SERVER_ARGS"]]
     caught = meta["CAUGHT_BY"]
-    return args, meta["SELECT"], caught if caught == "*" else set(caught or ())
+    select = meta["SELECT"] if meta["SELECT"] is not None or caught == "*" else STREAM_FAMILIES
+    return args, select, caught if caught == "*" else set(caught or ())

@@ -42,8 +42,8 @@ def check_silent_server(name: str, args: list[str], tmp_path) -> None:
     """A server that never answers (or sends a head and then nothing): the run ends within 60 s, every
     case is failed (or errors), none passes, and none is skipped as unsupported."""
     t0 = time.monotonic()
-    # Every case of a silent server only waits out its bound: 8 parts (nearly no CPU each) share the waits.
-    run = run_suite(tmp_path / "results.json", *args, "--require-browser", "--workers=8")
+    # Every case of a silent server only waits out its bound: 12 parts (nearly no CPU each) share the waits.
+    run = run_suite(tmp_path / "results.json", *args, "--require-browser", "--workers=12")
     wall = time.monotonic() - t0
     assert run.results is not None, f"no results file; output:\n{run.output}"
     outcomes = {c["id"]: c["outcome"] for c in run.results["cases"]}

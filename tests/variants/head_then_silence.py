@@ -1,5 +1,5 @@
-"""Broken: sends a 200 response head (chunked) for ``/stream``, ``/sse`` and ``/health`` and then nothing,
-ever (a handler stuck after ``http.response.start``). Only ``/probe`` works.
+"""Broken: sends a 200 response head (chunked) for ``/stream``, ``/sse``, ``/health`` and the downloads, and
+then nothing, ever (a handler stuck after ``http.response.start``). Only ``/probe`` works.
 
 Like ``black_hole``: the whole run ends in well under 60 s with every case failed and none passed."""
 
@@ -15,6 +15,8 @@ async def head_only(scope, receive, send):
     await asyncio.Event().wait()
 
 
-app = make_app(routes={"/stream": head_only, "/sse": head_only, "/health": head_only})
+app = make_app(routes={"/stream": head_only, "/sse": head_only, "/health": head_only,
+                          "/file/": head_only, "/file-stream/": head_only,
+                          "/object/": head_only})
 SILENT = True
 CAUGHT_BY = "*"
