@@ -65,6 +65,17 @@ def read_to_end(conn: WireConnection, ex: Exchange, idle: float, cap: float) -> 
             return
 
 
+def require_status(ex: Exchange, status: int | tuple[int, ...]) -> None:
+    """The response has a head with one of the allowed statuses; else say exactly what arrived."""
+    allowed = (status,) if isinstance(status, int) else status
+    what = f"{ex.method} {ex.target.split('?')[0]}"
+    if ex.status is None:
+        raise AssertionError(f"{what} got no response head ({ex.ending}: {ex.error or 'nothing arrived'})")
+    if ex.status not in allowed:
+        raise AssertionError(f"{what} answered {ex.status}, expected {' or '.join(map(str, allowed))}; body starts "
+                             f"{ex.body[:160]!r}")
+
+
 def resources(target: Target) -> dict:
     """``{"open": [...], "opened": {path: count}, "store": [{"state", "rx", "tx"}]}`` from the probe."""
     response = target.probe.http.get("/probe", params={"id": "resources:"})

@@ -25,7 +25,7 @@ from streamspec.files import BY_NAME, ESCAPE_LINK, MIB, SECRET
 from . import bounds, byteranges, disposition
 from .cases import case, precondition
 from .download_client import (PREFIX, MemoryWatch, fetch, file_path, open_count, private_memory, read_to_end, request,
-                              resources, wait_until)
+                              require_status, resources, wait_until)
 from .expected import SliceChecker, file_bytes
 from .helpers import ms
 
@@ -46,16 +46,6 @@ SETTLE_CAP_S = 8.0  # how long files.stalled-memory watches a server whose memor
 
 def _bytes(files, name: str) -> memoryview:
     return file_bytes(files.tree.path(name))
-
-
-def _require(ex, status: int | tuple[int, ...]) -> None:
-    allowed = (status,) if isinstance(status, int) else status
-    what = f"{ex.method} {ex.target.split('?')[0]}"
-    if ex.status is None:
-        raise AssertionError(f"{what} got no response head ({ex.ending}: {ex.error or 'nothing arrived'})")
-    if ex.status not in allowed:
-        raise AssertionError(f"{what} answered {ex.status}, expected {' or '.join(map(str, allowed))}; body starts "
-                             f"{ex.body[:160]!r}")
 
 
 def _complete_exact(ex, checker, what: str) -> None:
@@ -87,7 +77,7 @@ def test_full_get(target, figures, files, endpoint):
         checker = SliceChecker(_bytes(files, name))
         ex = fetch(target, file_path(endpoint, name), checker=checker, timeout=bounds.BODY_S + 5)
         what = f"GET {name}"
-        _require(ex, 200)
+        require_status(ex, 200)
         _declared_length_ok(ex, checker.total, what)
         _complete_exact(ex, checker, what)
     figures["files"] = len(SMALL)
@@ -101,7 +91,7 @@ def test_download_headers(target, figures, files, endpoint):
     missing = []
     for name in ("k64.bin", "notes.txt", "empty.bin"):
         ex = fetch(target, file_path(endpoint, name), checker=SliceChecker(_bytes(files, name)))
-        _require(ex, 200)
+        require_status(ex, 200)
         ctype = (ex.header("content-type") or "").split(";")[0].strip().lower()
         if ex.header("content-length") is None:
             missing.append(f"{name}: no Content-Length ({ex.header('transfer-encoding') or 'no framing header'})")
@@ -130,7 +120,7 @@ def _head_then_get(target, files, endpoint: str, name: str):
     conn, ex = request(target, file_path(endpoint, name), method="HEAD")
     if ex.ending == "open":
         conn.read_body(timeout=bounds.BODY_S)
-    _require(ex, 200)
+    require_status(ex, 200)
     assert ex.ending == "complete" and ex.body_length == 0, f"HEAD {name}: {ex.body_length} body bytes ({ex.ending})"
     stray = conn.stray_bytes()
     assert not stray, f"HEAD {name}: {len(stray)} bytes followed the head: {stray[:60]!r}"
@@ -155,7 +145,7 @@ def test_head_headers_match(target, figures, files, endpoint):
     and Content-Disposition of a HEAD equal those of the GET."""
     name = "k64.bin"
     get = fetch(target, file_path(endpoint, name), checker=SliceChecker(_bytes(files, name)))
-    _require(get, 200)
+    require_status(get, 200)
     head = _head_then_get(target, files, endpoint, name)
     differ = []
     for field in ("content-type", "content-length", "etag", "last-modified", "accept-ranges", "content-disposition"):
@@ -177,7 +167,7 @@ def test_content_disposition(target, figures, files, endpoint):
     for name in ("résumé naïve 名前.bin", 'semi; "quoted" name.bin', "k64.bin"):
         checker = SliceChecker(_bytes(files, name))
         ex = fetch(target, file_path(endpoint, name), checker=checker)
-        _require(ex, 200)
+        require_status(ex, 200)
         _complete_exact(ex, checker, f"GET {name!r}")
         value = ex.header("content-disposition")
         seen[name] = value
@@ -290,7 +280,7 @@ def test_single_ranges(target, figures, files):
         ex = _get_range(target, f"bytes={value}")
         statuses[value] = ex.status
         what = f"Range: bytes={value}"
-        _require(ex, (200, 206))
+        require_status(ex, (200, 206))
         if ex.status == 206:
             _judge_partial(ex, data, first, last, what)
         else:
@@ -306,7 +296,7 @@ def test_ranges_supported(target, figures, files):
     ("if the validator given in the If-Range header field matches the current validator ... the server
     SHOULD process the Range header field")."""
     full = fetch(target, file_path("native", RANGED), checker=SliceChecker(_bytes(files, RANGED)))
-    _require(full, 200)
+    require_status(full, 200)
     problems = []
     if "bytes" not in (full.header("accept-ranges") or "").lower():
         problems.append(f"Accept-Ranges {full.header('accept-ranges')!r}")
@@ -332,7 +322,7 @@ def test_unsatisfiable(target, figures, files):
     data = _bytes(files, RANGED)
     for value in (f"bytes={SIZE}-", "bytes=70000-80000", f"bytes={SIZE}-{SIZE}"):
         ex = _get_range(target, value)
-        _require(ex, (200, 416))
+        require_status(ex, (200, 416))
         if ex.status == 416:
             cr = ex.header("content-range")
             assert cr is not None and cr.strip() == f"bytes */{SIZE}", (
@@ -349,11 +339,11 @@ def test_invalid_ranges(target, figures, files):
     before the start, nothing, three numbers, a bare dash) gets the whole file or a 416, never a 206 or a 5xx."""
     data = _bytes(files, RANGED)
     ex = _get_range(target, "chars=0-1")
-    _require(ex, 200)
+    require_status(ex, 200)
     _judge_full(ex, data, "Range: chars=0-1")
     for value in ("bytes=abc", "bytes=5-3", "bytes=", "bytes=1-2-3", "bytes=-", "bytes=0x10-0x20"):
         ex = _get_range(target, value)
-        _require(ex, (200, 416))
+        require_status(ex, (200, 416))
         if ex.status == 200:
             _judge_full(ex, data, f"Range: {value}")
 
@@ -418,7 +408,7 @@ def test_multiple_ranges(target, figures, files):
         value = "bytes=" + ",".join(f"{a}-{b}" for a, b in wanted)
         ex = _get_range(target, value)
         seen.append(ex.status)
-        _require(ex, (200, 206))
+        require_status(ex, (200, 206))
         _judge_multi(ex, data, wanted, f"Range: {value}")
 
     check()
@@ -447,7 +437,7 @@ def test_hostile_ranges(target, figures, files):
         ex = fetch(target, file_path("native", RANGED), headers=[("Range", value)], body_limit=bound,
                    timeout=bounds.BODY_S + 2)
         sizes[label] = (ex.status, ex.body_length)
-        _require(ex, (200, 206, 400, 413, 416, 431))
+        require_status(ex, (200, 206, 400, 413, 416, 431))
         assert ex.ending != "invalid", f"{label}: the answer exceeded {bound} bytes ({ex.error})"
         assert ex.ending == "complete", f"{label}: the answer did not end properly ({ex.ending}: {ex.error})"
         if ex.status == 200:
@@ -475,7 +465,7 @@ def test_validators(target, figures, files):
     representation for which a last modification date can be reasonably and consistently determined": a
     file has both, well formed (a quoted entity tag; an HTTP-date)."""
     ex = fetch(target, file_path("native", RANGED), checker=SliceChecker(_bytes(files, RANGED)))
-    _require(ex, 200)
+    require_status(ex, 200)
     etag, lm = ex.header("etag"), ex.header("last-modified")
     figures.update(etag=etag, last_modified=lm)
     assert etag is not None and re.fullmatch(r'(W/)?"[\x21\x23-\x7e\x80-\xff]*"', etag), f"ETag {etag!r}"
@@ -499,7 +489,7 @@ def test_not_modified(target, figures, files):
     data = _bytes(files, RANGED)
     path = file_path("native", RANGED)
     full = fetch(target, path, checker=SliceChecker(data))
-    _require(full, 200)
+    require_status(full, 200)
     etag, lm = full.header("etag"), full.header("last-modified")
     # "*" needs no validator: any current representation matches it. The others use what was sent.
     _not_modified(fetch(target, path, headers=[("If-None-Match", "*")]), "If-None-Match: *")
@@ -524,14 +514,14 @@ def test_stale_if_range(target, figures, files):
     data = _bytes(files, RANGED)
     path = file_path("native", RANGED)
     full = fetch(target, path, checker=SliceChecker(data))
-    _require(full, 200)
+    require_status(full, 200)
     etag = full.header("etag")
     stale = ['"stale-validator"', "Thu, 01 Jan 2015 00:00:00 GMT"]
     if etag:
         stale.append("W/" + (etag[2:] if etag.startswith("W/") else etag))
     for value in stale:
         ex = fetch(target, path, headers=[("Range", "bytes=0-99"), ("If-Range", value)], body_limit=2 * SIZE)
-        _require(ex, 200)
+        require_status(ex, 200)
         _judge_full(ex, data, f"If-Range: {value}")
 
 
@@ -557,7 +547,7 @@ def test_abort_closes_file(target, figures, files, endpoint):
     checker = SliceChecker(_bytes(files, BIG))
     conn, ex = request(target, file_path(endpoint, BIG), checker=checker, rcvbuf=SMALL_RCVBUF,
                        body_limit=checker.total + 65536)
-    _require(ex, 200)
+    require_status(ex, 200)
     conn.read_body(max_bytes=64 * 1024, timeout=bounds.BODY_S)
     holding = open_count(target, rel)
     assert not checker.corrupt, checker.describe()
@@ -591,7 +581,7 @@ def test_many_aborts_leave_nothing(target, figures, files, endpoint):
             checker = SliceChecker(data)
             conn, ex = request(target, file_path(endpoint, BIG), checker=checker, rcvbuf=SMALL_RCVBUF,
                                body_limit=checker.total + 65536)
-            _require(ex, 200)
+            require_status(ex, 200)
             conn.read_body(max_bytes=1, timeout=bounds.BODY_S)
             conns.append(conn)
             assert not checker.corrupt, checker.describe()
@@ -628,7 +618,7 @@ def test_stalled_download_memory(target, figures, files, endpoint):
     conn, ex = request(target, file_path(endpoint, BIG), checker=checker, rcvbuf=SMALL_RCVBUF,
                        body_limit=checker.total + 65536)
     try:
-        _require(ex, 200)
+        require_status(ex, 200)
         # Watch until the server's memory has settled (a server holding back settles at once), or passed
         # the bound (one reading ahead grows until it does, however slowly it reads on a busy machine).
         settled = _settle(watch)
@@ -675,7 +665,7 @@ def test_big_download(target, figures, files, endpoint):
     conn, ex = request(target, file_path(endpoint, BIG), checker=checker, body_limit=checker.total + 65536,
                        keep_bytes=4096)
     try:
-        _require(ex, 200)
+        require_status(ex, 200)
         read_to_end(conn, ex, idle=bounds.BODY_S, cap=BIG_BODY_S)
     finally:
         growth = watch.stop()
@@ -713,7 +703,7 @@ def test_file_changes_while_sent(target, figures, files, endpoint):
         try:
             conn, ex = request(target, file_path(endpoint, name), rcvbuf=SMALL_RCVBUF, body_limit=3 * size,
                                keep_bytes=3 * size)
-            _require(ex, 200)
+            require_status(ex, 200)
             conn.read_body(max_bytes=64 * 1024, timeout=bounds.BODY_S)
             held = open_count(target, f"root/{name}")  # a server that read the file ahead holds none: legal here
             precondition(ex.ending == "open", f"the {change} download was not in progress ({ex.ending})")

@@ -15,7 +15,7 @@ from streamspec.files import OBJECTS
 
 from . import bounds
 from .cases import case, precondition
-from .download_client import fetch, read_to_end, request, resources, wait_until
+from .download_client import fetch, read_to_end, require_status, request, resources, wait_until
 from .expected import SliceChecker, file_bytes
 from .helpers import ms
 
@@ -35,15 +35,6 @@ def _path(key: str) -> str:
     return f"/object/{key}"
 
 
-def _require(ex, allowed: tuple[int, ...]) -> None:
-    what = f"{ex.method} {ex.target}"
-    if ex.status is None:
-        raise AssertionError(f"{what} got no response head ({ex.ending}: {ex.error or 'nothing arrived'})")
-    if ex.status not in allowed:
-        raise AssertionError(f"{what} answered {ex.status}, expected {' or '.join(map(str, allowed))}; body starts "
-                             f"{ex.body[:160]!r}")
-
-
 def _store(target) -> list[dict]:
     return resources(target)["store"]
 
@@ -59,7 +50,7 @@ def test_object_get(target, figures, files):
     for key in ("empty.bin", "one.bin", "c4097.bin", "k64.bin"):
         checker = SliceChecker(_object(files, key))
         ex = fetch(target, _path(key), checker=checker, timeout=bounds.BODY_S + 2)
-        _require(ex, (200,))
+        require_status(ex, (200,))
         cl = ex.header("content-length")
         assert cl is None or cl.strip() == str(checker.total), f"GET {key}: Content-Length {cl!r}, size {checker.total}"
         assert not checker.corrupt, f"GET {key}: {checker.describe()}"
@@ -75,7 +66,7 @@ def test_object_head(target, figures, files):
     conn, ex = request(target, _path(RANGED), method="HEAD")
     if ex.ending == "open":
         conn.read_body(timeout=bounds.BODY_S)
-    _require(ex, (200,))
+    require_status(ex, (200,))
     cl = ex.header("content-length")
     figures["content_length"] = cl
     assert ex.ending == "complete" and ex.body_length == 0, f"HEAD: {ex.body_length} body bytes ({ex.ending})"
@@ -100,7 +91,7 @@ def test_object_missing(target, figures, files):
     """A key the store does not have is a 404 (the store said so), not a 500 or a hang."""
     ex = fetch(target, _path("no-such-key.bin"))
     figures["status"] = ex.status
-    _require(ex, (404,))
+    require_status(ex, (404,))
 
 
 RANGES = [("0-0", 0, 0), ("100-199", 100, 199), ("-100", SIZE - 100, SIZE - 1), ("65000-", 65000, SIZE - 1)]
@@ -116,7 +107,7 @@ def test_object_ranges(target, figures, files):
     for value, first, last in RANGES:
         ex = fetch(target, _path(RANGED), headers=[("Range", f"bytes={value}")], body_limit=2 * SIZE)
         statuses[value] = ex.status
-        _require(ex, (200, 206))
+        require_status(ex, (200, 206))
         assert ex.ending == "complete", f"bytes={value}: the body did not end properly ({ex.ending}: {ex.error})"
         if ex.status == 206:
             cr = (ex.header("content-range") or "").strip()
@@ -147,7 +138,7 @@ def test_object_ranges_supported(target, figures, files):
 def _start_big(target, files):
     checker = SliceChecker(_object(files, BIG))
     conn, ex = request(target, _path(BIG), checker=checker, rcvbuf=SMALL_RCVBUF, body_limit=checker.total + 65536)
-    _require(ex, (200,))
+    require_status(ex, (200,))
     conn.read_body(max_bytes=64 * 1024, timeout=bounds.BODY_S)
     assert not checker.corrupt, checker.describe()
     assert ex.body_length, f"GET {BIG}: no body byte within {bounds.BODY_S:g} s of the head"
