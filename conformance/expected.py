@@ -10,6 +10,8 @@ from __future__ import annotations
 import mmap
 from pathlib import Path
 
+from streamspec.contract import BodyChecker
+
 
 def file_bytes(path: Path) -> memoryview:
     """The file's bytes, mapped read-only (an empty file is an empty view)."""
@@ -19,8 +21,11 @@ def file_bytes(path: Path) -> memoryview:
         return memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
 
 
-class SliceChecker:
-    """Compares arriving body bytes with ``source[start:start + length]`` at the same offsets."""
+class SliceChecker(BodyChecker):
+    """Compares arriving body bytes with ``source[start:start + length]`` at the same offsets (the
+    bookkeeping and the failure message are ``BodyChecker``'s)."""
+
+    SOURCE = "the file"
 
     def __init__(self, source: memoryview, start: int = 0, length: int | None = None) -> None:
         end = len(source) if length is None else start + length
@@ -39,20 +44,3 @@ class SliceChecker:
         if len(data) > take:
             self._bad(self.received + take, len(data) - take)
         self.received += len(data)
-
-    def _bad(self, offset: int, count: int) -> None:
-        self.corrupt += count
-        if self.first_bad is None:
-            self.first_bad = offset
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.total - self.received)
-
-    def describe(self) -> str:
-        if not self.corrupt:
-            return ""
-        if self.first_bad is not None and self.first_bad >= self.total:
-            return f"{self.received - self.total} bytes arrived past the {self.total} bytes expected"
-        return (f"{self.corrupt} of {self.received} body bytes differ from the file, the first at offset "
-                f"{self.first_bad}")

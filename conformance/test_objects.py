@@ -43,6 +43,12 @@ def _unread(conns: list[dict]) -> int:
     return sum(c["rx"] for c in conns)
 
 
+def _released(target, baseline: int) -> bool:
+    """No object bytes waiting unread in any store connection, and no more connections than before."""
+    conns = _store(target)
+    return _unread(conns) == 0 and len(conns) <= baseline
+
+
 @case("objects.get", "MUST", "RFC 9110 §6.4, §8.6; RFC 9112 §6.3", requires=("local-process", "objects"))
 def test_object_get(target, figures, files):
     """An object read whole (0 B, 1 B, 4097 B, 64 KiB) is a 200 whose body is exactly the object's bytes,
@@ -168,10 +174,7 @@ def test_object_abort_releases(target, figures, files):
         raise AssertionError(_read_ahead(ex.body_length))
     conn.abort_rst()
 
-    def released():
-        conns = _store(target)
-        return _unread(conns) == 0 and len(conns) <= baseline
-    ok, took = wait_until(released, bounds.CLEANUP_S + bounds.CLEANUP_GRACE_S)
+    ok, took = wait_until(lambda: _released(target, baseline), bounds.CLEANUP_S + bounds.CLEANUP_GRACE_S)
     conns = _store(target)
     figures.update(received=ex.body_length, released_after_ms=ms(took) if ok else None, store_connections=conns)
     assert ok and took <= bounds.CLEANUP_S, (
@@ -199,10 +202,7 @@ def test_object_aborts_leave_nothing(target, figures, files):
     if peak <= baseline:
         raise AssertionError(_read_ahead(64 * 1024))
 
-    def released():
-        now = _store(target)
-        return _unread(now) == 0 and len(now) <= baseline
-    ok, took = wait_until(released, 3.0 + bounds.CLEANUP_GRACE_S, poll=0.1)
+    ok, took = wait_until(lambda: _released(target, baseline), 3.0 + bounds.CLEANUP_GRACE_S, poll=0.1)
     now = _store(target)
     figures.update(store_connections_at_peak=peak, left=len(now), unread=_unread(now))
     assert ok and took <= 3.0, (f"{took:.1f} s after {ABORTS} clients left mid-object the server holds {len(now)} store "

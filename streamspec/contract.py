@@ -198,7 +198,11 @@ class BodyChecker:
 
     Sans-IO and incremental: it keeps the current chunk only, so a 256 MiB stream is checked in constant
     memory. Shared by the conformance wire client and the load users: every byte either reads is judged.
+    A checker of other expected bytes (a file's: ``conformance/expected.py``) subclasses it for the
+    bookkeeping (``corrupt``, ``first_bad``, ``missing``, ``describe``) and overrides ``feed``.
     """
+
+    SOURCE = "the contract"  # where the expected bytes come from, for the failure message
 
     def __init__(self, plan: StreamPlan) -> None:
         self.plan = plan
@@ -243,6 +247,6 @@ class BodyChecker:
             return ""
         if self.first_bad is not None and self.first_bad >= self.total:
             return (f"{self.received - self.total} bytes arrived past the end of the {self.total}-byte "
-                    "body the contract defines")
-        return (f"{self.corrupt} of {self.received} body bytes differ from the contract, the first at "
+                    f"body {self.SOURCE} defines")
+        return (f"{self.corrupt} of {self.received} body bytes differ from {self.SOURCE}, the first at "
                 f"offset {self.first_bad} (duplicated, reordered, dropped or corrupted data)")
