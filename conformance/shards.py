@@ -106,13 +106,14 @@ def fork_child(log, run: Callable[[], int], prepare: Callable[[], None] = lambda
     handlers (a traceback in the log, status 70, if ``run`` raised)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     code = 70
     try:
         if sys.platform == "linux":
-            die_with_parent()
+            die_with_parent(parent)
         prepare()
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from streamspec.files import BUCKET, OBJECTS, S3_BUCKET_ENV, S3_ENDPOINT_ENV, write_random
-from streamspec.launch import ServerError, child_env, die_with_parent, free_port
+from streamspec.launch import ServerError, child_env, free_port, preexec_die_with_parent
 
 READY_S = 20.0
 
@@ -55,7 +55,7 @@ class MotoStore:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=child_env(),
-                start_new_session=True, preexec_fn=die_with_parent if sys.platform == "linux" else None)
+                start_new_session=True, preexec_fn=preexec_die_with_parent())
         folder = self.base / "objects"
         folder.mkdir(parents=True, exist_ok=True)
         for key, size in OBJECTS.items():

@@ -84,12 +84,28 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def die_with_parent() -> None:
-    """In a child (between fork and exec, or a fork that stays Python): SIGKILL it when its parent dies."""
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """In a child (between fork and exec, or a fork that stays Python): SIGKILL it when its parent dies.
+
+    ``parent_pid`` is the parent's pid taken *before* the fork. A parent that dies between the fork and
+    the ``prctl`` call never triggers the signal (the child was already reparented), so the child checks
+    afterwards that its parent is still the one that forked it and dies at once if not; without this a
+    SIGKILLed run under load left servers behind."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
-        pass
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def preexec_die_with_parent():
+    """A ``preexec_fn`` for ``subprocess.Popen`` that runs ``die_with_parent`` against this process (None
+    off Linux)."""
+    if sys.platform != "linux":
+        return None
+    parent = os.getpid()
+    return lambda: die_with_parent(parent)
 
 
 def http_get_json(host: str, port: int, target: str, timeout: float = 2.0) -> dict:
@@ -121,7 +137,7 @@ class ServerProcess:
                               f"or leave out --port to use a free one")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=die_with_parent if sys.platform == "linux" else None)
+                                     preexec_fn=preexec_die_with_parent())
         _LIVE.add(self)
         try:
             self._wait_ready(ready_timeout)
