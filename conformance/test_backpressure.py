@@ -19,6 +19,7 @@ MiB = 1024 * 1024
 LEAD_BOUND = 16 * MiB
 SMALL_RCVBUF = 4096
 SLOW_READ_CAP_S = 60.0  # the whole slow read, however loaded the machine (about 1.5 s when it is not)
+SMALL_REQUEST_ATTEMPTS = 3  # small requests in backpressure.loop-responsive before it fails (noise vs blocking)
 
 
 def _plan(framing: str, prefix: str, sizes: tuple[int, ...], delay_ms: float = 0) -> StreamPlan:
@@ -101,8 +102,10 @@ def test_production_follows_slow_reader(target, figures, framing):
 @case("backpressure.loop-responsive", "MUST", "ASGI HTTP spec 'send' (awaitable: flow control)", framed=True)
 def test_server_responsive_with_stalled_streams(target, figures, framing):
     """While 20 streams are stalled by readers that stopped reading, a small request on a new
-    connection is still answered within 1 s: waiting for slow clients does not block the server.
-    Precondition: the streams are really stalled (their producers started and are held short of the end)."""
+    connection is still answered within 1 s (at least one of three made one after another: a blocked
+    server stays blocked, a loaded machine is slow once): waiting for slow clients does not block the
+    server. Precondition: the streams are really stalled (their producers started and are held short of
+    the end); a server that does not take up the 20th request fails there."""
     conns, ids = [], []
     for _ in range(20):
         plan = _plan(framing, "loop", (256 * 1024,) * 256, delay_ms=20)
@@ -112,16 +115,33 @@ def test_server_responsive_with_stalled_streams(target, figures, framing):
         ids.append(plan.request_id)
     last = target.probe.wait_for(ids[-1], "chunk", bounds.PRODUCER_START_S + 1.0)
     assert last is not None and last.chunks, (
-        f"the 20th stream's producer made no chunk within {bounds.PRODUCER_START_S + 1:.0f} s of its request")
+        f"the 20th stream's producer made no chunk within {bounds.PRODUCER_START_S + 1:.0f} s of its request: "
+        "with 19 streams held by readers that stopped reading, the server did not take up a new request")
     time.sleep(0.3)  # let the producers run into the full buffers
-    t0 = time.monotonic()
-    health = target.connect()
-    ex = health.send_request("GET", "/health")
-    health.read_response(timeout=bounds.HEAD_S)
-    latency = (ex.t_end or time.monotonic()) - t0
-    figures["small_request_latency_ms"] = ms(latency)
+    # A server blocked by its stalled streams stays blocked as long as they are stalled (they are, until
+    # the end of the case), so it is slow on every attempt; a loaded machine is slow once (CI measured
+    # 1.76 s once against the usual 2 to 170 ms). Up to three small requests, one after another: the first
+    # answered within 1 s passes; each must be answered (head and body) within the head bound.
+    latencies: list[float | None] = []  # None: no complete answer within the head bound
+    for _ in range(SMALL_REQUEST_ATTEMPTS):
+        t0 = time.monotonic()
+        health = target.connect()
+        ex = health.send_request("GET", "/health")
+        health.read_response(timeout=bounds.HEAD_S)
+        health.close()
+        latencies.append(ex.t_end - t0 if ex.ending == "complete" and ex.t_end else None)
+        if ex.ending == "complete" and (ex.status != 200 or latencies[-1] <= 1.0):
+            break
+    answered = [x for x in latencies if x is not None]
+    figures["small_request_latency_ms"] = ms(min(answered)) if answered else None
+    figures["small_request_attempts_ms"] = [ms(x) if x is not None else None for x in latencies]
     for conn in conns:
         conn.abort_rst()
-    require_status(ex)
-    assert ex.ending == "complete" and ex.body == b"ok\n", f"/health failed ({ex.ending}: {ex.error})"
-    assert latency <= 1.0, f"a small request took {latency:.2f}s while 20 streams were stalled (bound 1 s)"
+    if ex.ending == "complete":
+        require_status(ex)
+        assert ex.body == b"ok\n", f"/health answered {ex.body[:40]!r}, expected b'ok\\n'"
+    shown = ", ".join(f"{x:.2f} s" if x is not None else f"no answer within {bounds.HEAD_S:.0f} s"
+                      for x in latencies)
+    assert answered and min(answered) <= 1.0, (
+        f"{len(latencies)} small requests on new connections, one after another, while 20 streams were "
+        f"stalled: {shown} (bound 1 s for at least one)")
