@@ -31,3 +31,6 @@ SSE_BODY_LIMIT = 256 * 1024
 #: that makes an S3 client per request, as the seed library does, loads botocore's service model each
 #: time: about 0.3 s, a second or two on a loaded machine).
 STORE_HEAD_S = 5.0
+#: The whole of a download the cases read at full speed (up to 32 MiB) while its bytes keep coming: a
+#: server that stalls is judged by the gap between bytes, this only caps a server that trickles.
+DOWNLOAD_CAP_S = 60.0
