@@ -1,8 +1,9 @@
 """The reference ASGI application: the scenario contract with the correct streaming semantics.
 
-Routes: ``/stream`` (GET, HEAD), ``/sse``, ``/probe``, ``/health``, and the downloads ``/file/<name>``,
-``/file-stream/<name>`` (``reference/files.py``) and ``/object/<key>`` (``reference/objects.py``). What "correct" means here, each
-point checked by the conformance suite:
+Routes: ``/stream`` (GET, HEAD), ``/sse``, ``/probe``, ``/health``, the downloads ``/file/<name>``,
+``/file-stream/<name>`` (``reference/files.py``) and ``/object/<key>`` (``reference/objects.py``), and
+the uploads ``/upload`` (POST, PUT) and ``/echo`` (POST) (``reference/uploads.py``). What "correct"
+means here for the streams, each point checked by the conformance suite:
 
 * the response starts (headers go out) before the producer makes its first chunk;
 * every chunk is handed to the server as its own ``http.response.body`` message, at once, and the
@@ -36,6 +37,7 @@ from streamspec.sse import SseItem, encode, produce_events
 
 from .files import FileRoutes
 from .objects import ObjectRoute, close_client, warm_client
+from .uploads import UploadRoutes
 from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, stream_plan_or_answer, wait_for_disconnect
 
 
@@ -143,14 +145,19 @@ PREFIXES = ("/file/", "/file-stream/", "/object/")
 
 
 def make_app(handler: StreamHandler | None = None, routes: dict | None = None, files: FileRoutes | None = None,
-             objects: ObjectRoute | None = None):
-    """The ASGI app; ``handler``, ``routes``, ``files`` and ``objects`` let a variant swap one piece."""
+             objects: ObjectRoute | None = None, uploads: UploadRoutes | None = None):
+    """The ASGI app; ``handler``, ``routes``, ``files``, ``objects`` and ``uploads`` let a variant swap one
+    piece."""
     handler = handler or StreamHandler()
     # Downloads get a handler of their own: a variant that breaks /stream's handler breaks /stream only,
     # and a files variant breaks the files routes only (each variant is caught by exactly its cases).
     files = files or FileRoutes(StreamHandler())
     objects = objects or ObjectRoute(StreamHandler())
-    table = {"/stream": handler.stream, "/sse": handler.sse, "/probe": probe, "/health": health,
+    uploads = uploads or UploadRoutes()
+    #: routes that take a request body, with the methods they allow (every other route: GET, HEAD)
+    methods = {"/upload": ("POST", "PUT"), "/echo": ("POST",)}
+    table = {"/upload": uploads.upload, "/echo": uploads.echo,
+             "/stream": handler.stream, "/sse": handler.sse, "/probe": probe, "/health": health,
              "/file/": files.native, "/file-stream/": files.streamed, "/object/": objects, **(routes or {})}
 
     async def app(scope, receive, send) -> None:
@@ -170,8 +177,9 @@ def make_app(handler: StreamHandler | None = None, routes: dict | None = None, f
         route = table.get(path) or next((table[p] for p in PREFIXES if path.startswith(p) and path != p), None)
         if route is None:
             await send_whole(send, 404, b"not found\n")
-        elif scope["method"] not in ("GET", "HEAD"):
-            await send_whole(send, 405, b"method not allowed\n", headers=[(b"allow", b"GET, HEAD")])
+        elif scope["method"] not in methods.get(path, ("GET", "HEAD")):
+            allow = ", ".join(methods.get(path, ("GET", "HEAD"))).encode()
+            await send_whole(send, 405, b"method not allowed\n", headers=[(b"allow", allow)])
         else:
             await route(scope, receive, send)
 

@@ -21,6 +21,9 @@ CAPABILITIES = {
     "sse": "serves the /sse endpoint of the contract",
     "files": "serves /file/<name> and /file-stream/<name> of the files contract (streamspec.files)",
     "objects": "serves /object/<key> from the S3-compatible store through aiobotocore (streamspec.files)",
+    "uploads": "serves POST|PUT /upload of the uploads contract, reading the request body as it arrives "
+               "(streamspec.uploads)",
+    "echo": "serves POST /echo, answering while the request body is still arriving (streamspec.uploads)",
     "http-errors": "the framework has an HTTP error type that a handler raises to answer with its status "
                    "(the contract's raise_as=http)",
 }

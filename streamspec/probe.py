@@ -63,21 +63,25 @@ def server_versions() -> dict[str, str]:
 class ProbeRecord:
     """Events of one producer, in the order they happened."""
 
-    __slots__ = ("request_id", "events")
+    __slots__ = ("request_id", "events", "counters")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         self.events: list[dict[str, Any]] = []
+        #: live totals a long-running handler updates in place (an upload's bytes so far), where one event
+        #: per step would grow without bound
+        self.counters: dict[str, Any] = {}
 
     def add(self, kind: str, **fields: Any) -> None:
         self.events.append({"kind": kind, "t": time.monotonic(), **fields})
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.request_id, "events": list(self.events)}
+        return {"id": self.request_id, "events": list(self.events), "counters": dict(self.counters)}
 
     def brief_json(self) -> dict[str, Any]:
         events = [e for e in self.events if e["kind"] != "chunk"]
-        return {"id": self.request_id, "events": events, "chunks": len(self.events) - len(events)}
+        return {"id": self.request_id, "events": events, "chunks": len(self.events) - len(events),
+                "counters": dict(self.counters)}
 
 
 class ProbeRegistry:
