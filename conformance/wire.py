@@ -14,6 +14,7 @@ An exchange given the plan it asked for checks every body byte against the contr
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import time
@@ -73,6 +74,8 @@ class Exchange:
     received: int = 0
     #: keep at most this many body bytes in ``pieces`` (None: all); later pieces keep their time only
     keep_bytes: int | None = None
+    #: interim (1xx) responses before the final one: (status, time of the recv that brought it)
+    informational: list[tuple[int, float]] = field(default_factory=list)
 
     # -- derived views ---------------------------------------------------------------------------
     @property
@@ -133,8 +136,13 @@ class WireConnection:
     # -- sending ---------------------------------------------------------------------------------
     def send_request(self, method: str, target: str, headers: list[tuple[str, str]] | None = None,
                      http10: bool = False, plan: StreamPlan | None = None,
-                     body_limit: int | None = None, checker=None, keep_bytes: int | None = None) -> Exchange:
+                     body_limit: int | None = None, checker=None, keep_bytes: int | None = None,
+                     with_body: bool = False) -> Exchange:
         """Send a request with no body; returns the Exchange that reading will fill in.
+
+        ``with_body``: send only the head (its headers declare the body's framing); the caller then writes
+        the body's bytes itself with ``send_raw`` (conformance/upload_client.py), framing them as it
+        chooses, while h11 still parses the answer (which may come before the body is finished).
 
         ``plan``: the /stream plan the request asks for; every body byte is then checked against it and
         the body may not exceed its total (plus a margin). ``body_limit`` overrides the cap. ``checker``:
@@ -145,7 +153,9 @@ class WireConnection:
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", f"{self.host}:{self.port}"))
         request = h11.Request(method=method, target=target, headers=headers)
-        data = self.h11.send(request) + (self.h11.send(h11.EndOfMessage()) or b"")
+        data = self.h11.send(request)
+        if not with_body:
+            data += self.h11.send(h11.EndOfMessage()) or b""
         if http10:
             # h11 only writes HTTP/1.1; the request line is rewritten, h11 still parses the answer.
             lines = [f"{method} {target} HTTP/1.0"] + [f"{k}: {v}" for k, v in headers]
@@ -163,6 +173,32 @@ class WireConnection:
     def _log(self, text: str) -> None:
         ex = self.exchange
         ex.log.append(f"+{time.monotonic() - ex.t_sent:7.3f}s {text}")
+
+    def send_raw(self, data: bytes, timeout: float) -> float:
+        """Write request body bytes as they are (the caller frames them); returns the seconds ``send``
+        was blocked, waiting for the server to read (the socket's send buffer full): upload
+        backpressure, measured. Raises ``WireTimeout`` when not all was written within ``timeout``."""
+        view = memoryview(data)
+        blocked = 0.0
+        deadline = time.monotonic() + timeout
+        self.sock.setblocking(False)
+        try:
+            while view:
+                try:
+                    sent = self.sock.send(view)
+                    view = view[sent:]
+                    continue
+                except BlockingIOError:
+                    pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WireTimeout(f"the server took no more of the request body for {timeout:.1f} s")
+                t0 = time.monotonic()
+                select.select([], [self.sock], [], min(remaining, 0.5))
+                blocked += time.monotonic() - t0
+        finally:
+            self.sock.settimeout(self.timeout)
+        return blocked
 
     # -- receiving -------------------------------------------------------------------------------
     def _recv(self, size: int, deadline: float) -> bytes:
@@ -210,6 +246,7 @@ class WireConnection:
         ex = self.exchange
         now = getattr(self, "_t_last", time.monotonic())
         if isinstance(event, h11.InformationalResponse):
+            ex.informational.append((event.status_code, now))
             self._log(f"informational {event.status_code}")
         elif isinstance(event, h11.Response):
             ex.t_headers = now

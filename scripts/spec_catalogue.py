@@ -28,6 +28,9 @@ AREAS = {
     "sse": "Server-Sent Events",
     "files": "File downloads: ranges, conditionals, names, traversal, aborts, memory",
     "objects": "Objects streamed from an S3-compatible store",
+    "upload": "Streamed request bodies: uploads, 100-continue, aborted uploads",
+    "echo": "Full duplex: an echo answered while the request body arrives",
+    "hostile": "Hostile request framing",
 }
 
 

@@ -1,0 +1,135 @@
+"""The client side of the uploads cases: a request whose body the case writes piece by piece.
+
+The head goes through h11 (so h11 knows the request and parses the answer, which may come before the body
+is finished: a 413, a 100 Continue, an echo), the body is written raw, framed here: a case chooses every
+chunk boundary, pauses between pieces, stops short of the declared length, or leaves. Every write is
+bounded in time and reports how long the server kept it waiting (upload backpressure, measured).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import socket
+import time
+
+from conformance import bounds
+from conformance.target import Target
+from conformance.wire import Exchange, WireConnection, WireTimeout
+
+MiB = 1024 * 1024
+#: the answer of /upload is a small JSON object; an echo is capped by the caller
+ANSWER_LIMIT = 64 * 1024
+#: one write of the request body may wait this long for the server to take it (a slow consumer takes
+#: 64 KiB every few ms; a server that stops reading for this long is stalled, not slow)
+WRITE_S = 10.0
+
+
+def body_bytes(size: int, seed: int) -> bytes:
+    """``size`` random bytes (about one in 256 is ``1``, which the echo transforms)."""
+    return random.Random(seed).randbytes(size)
+
+
+class BigBody:
+    """A long body made of 1 MiB blocks, each a shared random block with its index in its first 8 bytes: a
+    dropped, repeated or reordered block changes the hash; nothing but one block is kept."""
+
+    def __init__(self, blocks: int, seed: int = 7) -> None:
+        self.blocks = blocks
+        self.total = blocks * MiB
+        self._block = bytearray(body_bytes(MiB, seed))
+
+    def block(self, index: int) -> bytes:
+        self._block[:8] = index.to_bytes(8, "big")
+        return bytes(self._block)
+
+    def answer(self) -> dict:
+        digest = hashlib.sha256()
+        for i in range(self.blocks):
+            digest.update(self.block(i))
+        return {"bytes": self.total, "sha256": digest.hexdigest()}
+
+
+class Upload:
+    """One request with a body, on a connection of its own. ``framing``: ``chunked`` or ``length``
+    (``declared``: the Content-Length sent, by default ``total``)."""
+
+    def __init__(self, target: Target, path: str, framing: str, total: int | None = None, method: str = "POST",
+                 headers=(), declared: int | None = None, sndbuf: int | None = None,
+                 answer_limit: int = ANSWER_LIMIT) -> None:
+        self.framing = framing
+        self.conn: WireConnection = target.connect()
+        if sndbuf:
+            self.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        framing_header = (("Transfer-Encoding", "chunked") if framing == "chunked"
+                          else ("Content-Length", str(declared if declared is not None else total)))
+        self.ex: Exchange = self.conn.send_request(method, path, headers=[
+            ("Content-Type", "application/octet-stream"), framing_header, *headers],
+            with_body=True, body_limit=answer_limit)
+        self.sent = 0
+        self.blocked = 0.0  # seconds the writes waited for the server to read
+
+    def send(self, data: bytes, timeout: float = WRITE_S) -> float:
+        """One piece of the body (a chunk of its own when chunked); returns the seconds it was blocked."""
+        if not data:
+            return 0.0
+        frame = (b"%x\r\n" % len(data) + data + b"\r\n") if self.framing == "chunked" else data
+        blocked = self.conn.send_raw(frame, timeout)
+        self.sent += len(data)
+        self.blocked += blocked
+        return blocked
+
+    def end(self, timeout: float = WRITE_S) -> None:
+        """The end of the body (the last chunk; nothing for a declared length)."""
+        if self.framing == "chunked":
+            self.conn.send_raw(b"0\r\n\r\n", timeout)
+
+    def answer(self, timeout: float = bounds.HEAD_S + bounds.BODY_S) -> Exchange:
+        """Read the whole answer (head and body) within ``timeout``."""
+        if self.ex.ending == "open":
+            self.conn.read_head(timeout)
+        if self.ex.ending == "open":
+            self.conn.read_body(timeout=timeout)
+        return self.ex
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def upload_answer(ex: Exchange) -> dict:
+    """The JSON answer of a 200 from /upload, or an AssertionError saying what arrived instead."""
+    what = f"{ex.method} {ex.target.split('?')[0]}"
+    assert ex.status is not None, f"{what}: no answer ({ex.ending}: {ex.error or 'nothing arrived'})"
+    assert ex.status == 200, f"{what} answered {ex.status}, expected 200; body starts {ex.body[:160]!r}"
+    assert ex.ending == "complete", f"{what}: the answer did not end properly ({ex.ending}: {ex.error})"
+    try:
+        answer = json.loads(ex.body)
+    except ValueError:
+        raise AssertionError(f"{what}: the answer is not JSON: {ex.body[:160]!r}") from None
+    return {"bytes": answer.get("bytes"), "sha256": answer.get("sha256")}
+
+
+def upload_record(target: Target, request_id: str) -> dict:
+    """The probe's record of an upload: events (in server time) and live counters; {} if none."""
+    response = target.probe.http.get("/probe", params={"id": "brief:" + request_id})
+    response.raise_for_status()
+    return response.json().get("record") or {}
+
+
+def kinds(record: dict) -> list[str]:
+    return [e["kind"] for e in record.get("events", [])]
+
+
+def wait_record(target: Target, request_id: str, done, timeout: float, poll: float = 0.02) -> dict:
+    """Poll the upload's record until ``done(record)`` or ``timeout``; the last record either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = upload_record(target, request_id)
+        if done(record) or time.monotonic() >= deadline:
+            return record
+        time.sleep(poll)
+
+
+__all__ = ["BigBody", "Upload", "WireTimeout", "body_bytes", "kinds", "upload_answer", "upload_record",
+           "wait_record"]

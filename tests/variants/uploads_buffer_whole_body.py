@@ -1,0 +1,36 @@
+"""Broken: the whole request body is read into memory before the upload handler runs (a middleware or
+framework that "helpfully" collects ``request.body`` first), then handed over as one piece.
+
+The handler cannot see a piece while the client is still sending, a 512 MiB upload costs 512 MiB, and a
+slow handler never pushes back (the body was taken at full speed). Its ``start`` comes only after the body
+is complete, so the abort cases cannot find a handler that began mid-upload (their precondition), and
+a handler that would reject the upload at once never gets the chance while the client holds the body
+back for its ``100 Continue``.
+"""
+
+from reference.app import make_app
+from reference.uploads import UploadRoutes
+
+
+class BuffersWholeBody(UploadRoutes):
+    async def upload(self, scope, receive, send):
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replay = iter([{"type": "http.request", "body": bytes(body), "more_body": False}])
+
+        async def replayed():
+            return next(replay, {"type": "http.disconnect"})
+
+        await super().upload(scope, replayed, send)
+
+
+app = make_app(uploads=BuffersWholeBody())
+SELECT = ("upload.*", "echo.*")
+CAUGHT_BY = {"upload.incremental.chunked", "upload.incremental.length", "upload.memory", "upload.backpressure",
+             "upload.abort.chunked", "upload.abort.length", "upload.ends-early.chunked", "upload.ends-early.length",
+             "upload.expect-reject"}
