@@ -15,7 +15,9 @@ ADAPTER = Adapter(
     extra="aiohttp",
     idiom=("web.StreamResponse: prepare() / write() per chunk / write_eof(); aiohttp-sse sse_response for /sse; "
            "web.FileResponse(path, headers={Content-Disposition}) for /file; StreamResponse + aiofiles for "
-           "/file-stream; aiobotocore get_object(Range=) body under async with for /object"),
+           "/file-stream; aiobotocore get_object(Range=) body under async with for /object; "
+           "request.content.iter_any() for /upload; StreamResponse prepared first + write() per "
+           "iter_any() piece for /echo"),
     expectations=Path(__file__).parent / "aiohttp_expectations.toml",
     lacks={},
 )

@@ -70,11 +70,29 @@ handler, aiohttp's default, as for ``/stream``):
   the error's ``ActualObjectSize``. A client that leaves is noticed the way aiohttp's docs say, at the
   next write ("raise on read/write", the default kept above): the write raises, ``async with`` closes the
   body at once. Nothing watches a client that leaves while the store is slow (finding A2's policy).
+
+Uploads (``streamspec.uploads``), the request body read the way aiohttp's Streaming API teaches it
+(streams.rst: ``request.content`` is a ``StreamReader`` "for accessing raw BODY data"):
+
+* ``POST``/``PUT /upload`` (``add_post`` + ``add_put``; aiohttp's router answers 405 to the rest):
+  ``async for data in request.content.iter_any()`` ("yield all available data as soon as it is
+  received"), one ``UploadLog.piece`` per read, then ``web.json_response`` of the answer. A ``reject``
+  returns ``web.Response(status=reject)`` before ``request.content`` is touched. ``Expect:
+  100-continue`` is left to aiohttp's default ``expect_handler`` (``_default_expect_handler``), which
+  the router runs before the handler: it writes ``100 Continue`` for every matched route, also a
+  rejected one (what the suite sees, not a workaround of ours).
+* ``POST /echo``: ``web.StreamResponse`` ``prepare()``-d before the body is read, then one
+  ``resp.write(echo_transform(data))`` per ``iter_any()`` piece and ``write_eof()`` when the body ends.
+* A client that leaves mid-body: aiohttp's ``connection_lost`` calls ``request._cancel(exc)``, which
+  sets the ``ConnectionResetError("Connection lost")`` on ``request.content``; the pending read raises
+  it inside ``UploadLog`` (recorded ``aborted``) and it propagates (no handler cancellation, the
+  default kept above).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import mimetypes
 import sys
@@ -93,6 +111,7 @@ from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SseEvent, SseKeepAlive, SsePlan, SseRetry, produce_events
+from streamspec.uploads import UploadLog, UploadPlan, echo_transform
 
 STREAM_HEADERS = {"Content-Type": "application/octet-stream", "Cache-Control": "no-store"}
 
@@ -236,6 +255,45 @@ async def s3_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+def upload_plan(request: web.Request) -> UploadPlan:
+    try:
+        return UploadPlan.from_query(request.query)
+    except PlanError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+
+
+async def upload(request: web.Request) -> web.Response:
+    """``POST``/``PUT /upload``: ``request.content.iter_any()``, one piece per read, answered with the
+    count and sha256; a ``reject`` is answered before the body is touched."""
+    plan = upload_plan(request)
+    with UploadLog(plan) as log:
+        if plan.reject:
+            return web.Response(status=plan.reject, text="rejected\n")
+        async for data in request.content.iter_any():
+            log.piece(data)
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        answer = log.finish()
+    return web.json_response(answer)
+
+
+async def echo(request: web.Request) -> web.StreamResponse:
+    """``POST /echo``: a ``StreamResponse`` prepared at once, then one ``write()`` of each transformed
+    piece as ``request.content.iter_any()`` yields it, ``write_eof()`` when the body ends."""
+    plan = upload_plan(request)
+    resp = web.StreamResponse(headers=STREAM_HEADERS)
+    await resp.prepare(request)
+    with UploadLog(plan) as log:
+        async for data in request.content.iter_any():
+            log.piece(data)
+            await resp.write(echo_transform(data))
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        log.finish()
+    await resp.write_eof()
+    return resp
+
+
 async def probe(request: web.Request) -> web.Response:
     return web.json_response(PROBE.snapshot(request.query.get("id")))
 
@@ -259,6 +317,9 @@ def make_app() -> web.Application:
     app.router.add_get("/file/{name}", file)
     app.router.add_get("/file-stream/{name}", file_stream)
     app.router.add_get("/object/{key}", store_object)
+    app.router.add_post("/upload", upload)
+    app.router.add_put("/upload", upload)
+    app.router.add_post("/echo", echo)
     return app
 
 

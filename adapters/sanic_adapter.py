@@ -15,7 +15,9 @@ ADAPTER = Adapter(
     extra="sanic",
     idiom="response = await request.respond(...); await response.send(chunk) per chunk; await response.eof(); "
           "files: sanic.response.file_stream(filename=...) (native) and aiofiles + request.respond (streamed); "
-          "objects: aiobotocore client on app.ctx, body sent with response.send",
+          "objects: aiobotocore client on app.ctx, body sent with response.send; "
+          "uploads: route stream=True + await request.stream.read() until None; echo: request.respond() first, "
+          "response.send() per piece read",
     expectations=Path(__file__).parent / "sanic_expectations.toml",
     lacks={},
 )

@@ -60,6 +60,24 @@ Files and objects (``streamspec.files``; the Sanic guide, "Responses" and "Strea
   body however the handler ends.
 * HEAD: no special code on any of the three (as for ``/stream``): Sanic's HTTP/1 layer drops the body.
 
+Uploads (``streamspec.uploads``), the guide's "Request streaming" (sanic.dev, Advanced > Streaming):
+
+* ``POST``/``PUT /upload``: ``app.route(..., methods=["POST", "PUT"], stream=True)`` (the route's
+  ``stream`` flag: Sanic then lifts ``request_max_size`` and does not preload the body), then the guide's
+  loop ``body = await request.stream.read()`` until it returns ``None``, one ``UploadLog.piece`` per
+  read, answered with ``json(answer)``. A ``reject`` returns ``text("rejected\n", status=reject)``
+  without reading; Sanic's HTTP/1 layer then drains what is left of the body itself. Other methods get
+  Sanic's router 405.
+* ``Expect: 100-continue`` is Sanic's own: ``Http.read()`` sends ``100 Continue`` on the first read,
+  and ``http1_response_header`` puts ``100 Continue`` in front of any response head (not a 417) still
+  owing it, a rejection included.
+* ``POST /echo``: the seed's echo (``replace('1', 'A')`` while still receiving) in today's idiom:
+  ``response = await request.respond(...)`` first, then ``await response.send(echo_transform(body))``
+  per ``request.stream.read()`` piece, ``await response.eof()`` at ``None``. Sanic sends the head with
+  the first ``send`` (finding S4).
+* A client that leaves mid-body: Sanic's ``connection_lost`` cancels the handler task; the
+  ``CancelledError`` leaves ``UploadLog`` (recorded ``aborted``) and propagates.
+
 Run: ``python -m adapters.sanic_app --host 127.0.0.1 --port 8000`` (Sanic's own runner, one
 process: ``app.run(..., single_process=True)``), serves until SIGTERM/SIGINT.
 """
@@ -67,6 +85,7 @@ process: ``app.run(..., single_process=True)``), serves until SIGTERM/SIGINT.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from contextlib import AsyncExitStack, aclosing
@@ -87,6 +106,7 @@ from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, produce_text
+from streamspec.uploads import UploadLog, UploadPlan, echo_transform
 
 app = Sanic("streamspec_sanic")
 
@@ -225,6 +245,53 @@ async def store_object(request: Request, key: str):
         async for chunk in body.iter_chunks(CHUNK_SIZE):
             await response.send(chunk)
         await response.eof()
+
+
+# --- uploads (streamspec.uploads) -------------------------------------------------------------------------
+
+
+@app.route("/upload", methods=["POST", "PUT"], stream=True)
+async def upload(request: Request):
+    """The guide's request streaming: ``await request.stream.read()`` until ``None``."""
+    try:
+        plan = UploadPlan.from_query(query_of(request))
+    except PlanError as exc:
+        return text(f"{exc}\n", status=400)
+    with UploadLog(plan) as log:
+        if plan.reject:
+            return text("rejected\n", status=plan.reject)
+        while True:
+            body = await request.stream.read()
+            if body is None:
+                break
+            log.piece(body)
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        answer = log.finish()
+    return json(answer)
+
+
+@app.post("/echo", stream=True)
+async def echo(request: Request):
+    """The seed's echo: respond first, then send each transformed piece while the body still arrives."""
+    try:
+        plan = UploadPlan.from_query(query_of(request))
+    except PlanError as exc:
+        return text(f"{exc}\n", status=400)
+    response = await request.respond(content_type="application/octet-stream",
+                                     headers={"cache-control": "no-store"})
+    with UploadLog(plan) as log:
+        while True:
+            body = await request.stream.read()
+            if body is None:
+                break
+            log.piece(body)
+            if body:
+                await response.send(echo_transform(body))
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        log.finish()
+    await response.eof()
 
 
 def main(argv: list[str] | None = None) -> int:
