@@ -22,7 +22,8 @@ precisely because uvicorn, hypercorn and granian turn ``send`` after a disconnec
 no-op, so its verdicts say little about what a plain app sees on each server. ``--adapter=asgi-plain``
 (``reference/plain_adapter.py``) shows each server's own behaviour for the idiom its users write; the
 failures are recorded in ``reference/plain_expectations.toml`` (reports/findings/reference.md, F3...).
-``/probe`` and ``/health`` are the reference's.
+``/probe`` and ``/health`` are the reference's, and so are ``/upload`` and ``/echo``: reading a request
+body from bare ASGI is the same ``receive()`` loop (``reference/uploads.py``) with nothing to leave out.
 """
 
 from __future__ import annotations
