@@ -70,12 +70,20 @@ class Upload:
         self.sent = 0
         self.blocked = 0.0  # seconds the writes waited for the server to read
 
-    def send(self, data: bytes, timeout: float = WRITE_S) -> float:
-        """One piece of the body (a chunk of its own when chunked); returns the seconds it was blocked."""
+    def send(self, data: bytes, timeout: float = WRITE_S, stall_fails: bool = True) -> float:
+        """One piece of the body (a chunk of its own when chunked); returns the seconds it was blocked. A
+        server that takes none of it for ``timeout`` seconds has stalled the upload: an AssertionError
+        saying so (``stall_fails=False``: ``WireTimeout``, for a case that wants the client held)."""
         if not data:
             return 0.0
         frame = (b"%x\r\n" % len(data) + data + b"\r\n") if self.framing == "chunked" else data
-        blocked = self.conn.send_raw(frame, timeout)
+        try:
+            blocked = self.conn.send_raw(frame, timeout)
+        except WireTimeout:
+            if not stall_fails:
+                raise
+            raise AssertionError(f"the upload stalled: after {self.sent} body bytes the server took no more for "
+                                 f"{timeout:g} s") from None
         self.sent += len(data)
         self.blocked += blocked
         return blocked
