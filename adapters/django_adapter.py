@@ -73,9 +73,15 @@ ADAPTER = Adapter(
     extra="django",
     lacks={"http-errors": "Django has no exception that answers with a chosen status: its view exceptions are "
                           "Http404 (404), PermissionDenied (403) and BadRequest/SuspiciousOperation (400); a "
-                          "503 is returned as HttpResponse(status=503), never raised"},
+                          "503 is returned as HttpResponse(status=503), never raised",
+           "echo": "Django 5.2 cannot answer while the request body arrives: ASGIHandler.handle awaits read_body(), "
+                   "which spools every body message into a SpooledTemporaryFile until more_body is false, before "
+                   "the request or the view exists (django/core/handlers/asgi.py:174 and 262-275), so a "
+                   "StreamingHttpResponse starts only after the whole body"},
     idiom="async view returning StreamingHttpResponse(async_iterator, ...); ASGIHandler sends one body message "
-          "per part and cancels the response task on http.disconnect (Django 5.0+)",
+          "per part and cancels the response task on http.disconnect (Django 5.0+). Uploads: a csrf_exempt async "
+          "view reading request.read(64 KiB) in a loop (HttpRequest's file-like interface) from the body "
+          "ASGIHandler.read_body spooled before the view runs",
     expectations=Path(__file__).parent / "django_expectations.toml",
 )
 

@@ -66,6 +66,7 @@ or ``daphne -b H -p P adapters.django_app:application`` ("How to use Django with
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -84,6 +85,8 @@ from django.http import (  # noqa: E402
 )
 from django.urls import path  # noqa: E402
 from django.utils.http import content_disposition_header  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+from django.views.decorators.http import require_http_methods, require_POST  # noqa: E402
 from fileresponse import http as fileresponse_http  # noqa: E402
 from fileresponse.asgi import get_asgi_application  # noqa: E402
 from fileresponse.http import AiofileFileResponse  # noqa: E402
@@ -94,6 +97,10 @@ from streamspec.probe import PROBE  # noqa: E402
 from streamspec.producer import open_stream  # noqa: E402
 from streamspec.sse import HEADERS as SSE_HEADERS  # noqa: E402
 from streamspec.sse import SsePlan, produce_text  # noqa: E402
+from streamspec.uploads import UploadLog, UploadPlan, echo_transform  # noqa: E402
+
+#: the size of each ``request.read(n)``: Django's own upload chunk (``FileUploadHandler.chunk_size``, 64 KiB)
+UPLOAD_CHUNK = 64 * 2**10
 
 
 def query_of(request) -> dict[str, str]:
@@ -177,11 +184,59 @@ async def s3_object(request, key: str):
                                    endpoint_url=settings.FILERESPONSE_S3_ENDPOINT_URL)
 
 
+@csrf_exempt  # a raw-body API endpoint: no CSRF token (Django's CSRF docs: csrf_exempt)
+@require_http_methods(["POST", "PUT"])
+async def upload(request):
+    """``POST|PUT /upload``: the body through ``HttpRequest``'s file-like interface, ``request.read(n)`` in
+    chunks (the request/response reference: "This makes it possible to consume an incoming request in a
+    streaming fashion"). Under ASGI the view runs only once ``ASGIHandler.read_body`` has spooled the whole
+    body (django/core/handlers/asgi.py:174, 256-275), so these reads never wait for the network."""
+    try:
+        plan = UploadPlan.from_query(query_of(request))
+    except PlanError as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    with UploadLog(plan) as log:
+        if plan.reject:
+            return HttpResponse(b"rejected\n", status=plan.reject, content_type="text/plain")
+        while chunk := request.read(UPLOAD_CHUNK):
+            log.piece(chunk)
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        answer = log.finish()
+    return JsonResponse(answer)
+
+
+@csrf_exempt
+@require_POST
+async def echo(request):
+    """``POST /echo``: a ``StreamingHttpResponse`` over an async generator that reads ``request.read(n)``
+    and yields each transformed piece. Django cannot start it before the body has arrived: the view itself
+    runs only after ``read_body`` (the adapter lacks "echo")."""
+    try:
+        plan = UploadPlan.from_query(query_of(request))
+    except PlanError as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+
+    async def echoed():
+        with UploadLog(plan) as log:
+            while chunk := request.read(UPLOAD_CHUNK):
+                log.piece(chunk)
+                yield echo_transform(chunk)
+                if plan.consume_delay_ms:
+                    await asyncio.sleep(plan.consume_delay_ms / 1000)
+            log.finish()
+
+    return StreamingHttpResponse(echoed(), content_type="application/octet-stream",
+                                 headers={"Cache-Control": "no-store"})
+
+
 urlpatterns = [
     path("stream", stream),
     path("sse", sse),
     path("probe", probe),
     path("health", health),
+    path("upload", upload),
+    path("echo", echo),
     path("file/<str:name>", file),
     path("file-stream/<str:name>", file_stream),
     path("object/<str:key>", s3_object),

@@ -30,6 +30,8 @@ ADAPTER = Adapter(
           "its StreamingResponse sends one ASGI body message per chunk and watches receive() for disconnect. "
           "Files: response.file(path, content_disposition_type=\"attachment\") (FileResponse), and the streaming "
           "guide's aiofiles generator through response.stream(); objects: get_object(Range=...) in the handler, "
-          "the body read under async with in a response.stream() generator",
+          "the body read under async with in a response.stream() generator; uploads: async for chunk in "
+          "req.stream() (the request guide's streaming request data; ClientDisconnect when the client leaves), "
+          "/echo a response.stream() generator over req.stream()",
     expectations=Path(__file__).parent / "nexios_expectations.toml",
 )

@@ -54,6 +54,12 @@ for the whole object. The ``/file`` route keeps the API example's ``exists()`` (
 ``is_file()`` is in ``/file-stream``): ``/file/..`` exists, and ``FileResponse`` answers a directory with
 a ``RuntimeError`` (a 500).
 
+Uploads (``streamspec.uploads``): ``POST|PUT /upload`` is the request guide's "Handling Streaming Request
+Data", ``async for chunk in req.stream()`` (its ``ClientDisconnect`` propagates through the ``UploadLog``);
+``POST /echo`` returns ``response.stream()`` of a generator over ``req.stream()``. Under every server here
+(ASGI spec_version < 2.4) ``StreamingResponse`` runs ``listen_for_disconnect`` beside that generator, which
+discards request body messages (nexios_upload_repro).
+
 ``python -m adapters.nexios_app --host H --port P [--server uvicorn|hypercorn|granian]`` serves it with
 one worker until SIGTERM. uvicorn runs with ``http="httptools"``, what ``uvicorn[standard]`` picks in
 production (the reference runs uvicorn's h11 protocol instead).
@@ -61,6 +67,7 @@ production (the reference runs uvicorn's h11 protocol instead).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from email.utils import formatdate
@@ -79,6 +86,7 @@ from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, produce_text
+from streamspec.uploads import UploadLog, UploadPlan, echo_transform
 
 UVICORN_HTTP = "httptools"  # recorded: uvicorn's protocol implementation decides HTTP/1.0 framing
 
@@ -214,6 +222,51 @@ async def download_object(request, response, key: str):
         headers["Content-Range"] = obj["ContentRange"]
     return response.stream(object_sender(), status_code=obj["ResponseMetadata"]["HTTPStatusCode"],
                            content_type=obj["ContentType"], headers=headers)
+
+
+def _upload_plan(request) -> UploadPlan:
+    return UploadPlan.from_query(_query(request))
+
+
+@app.route("/upload", methods=["POST", "PUT"])  # the routing guide's multi-method route
+async def upload(request, response):
+    """The request-inputs guide's "Handling Streaming Request Data": ``async for chunk in req.stream()``. Its
+    ``ClientDisconnect`` (the client left mid-body) propagates out of the ``with`` (recorded aborted)."""
+    try:
+        plan = _upload_plan(request)
+    except PlanError as exc:
+        return response.text(f"{exc}\n", status_code=400)
+    with UploadLog(plan) as log:
+        if plan.reject:
+            return response.text("rejected\n", status_code=plan.reject)  # the body is never asked for
+        async for chunk in request.stream():
+            log.piece(chunk)
+            if plan.consume_delay_ms:
+                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        answer = log.finish()
+    return response.json(answer)
+
+
+@app.post("/echo")
+async def echo(request, response):
+    """``response.stream()`` (the streaming guide) of a generator that reads ``req.stream()`` (the request
+    guide) and yields each transformed piece as it arrives."""
+    try:
+        plan = _upload_plan(request)
+    except PlanError as exc:
+        return response.text(f"{exc}\n", status_code=400)
+
+    async def echoed():
+        with UploadLog(plan) as log:
+            async for chunk in request.stream():
+                log.piece(chunk)
+                if chunk:
+                    yield echo_transform(chunk)
+                if plan.consume_delay_ms:
+                    await asyncio.sleep(plan.consume_delay_ms / 1000)
+            log.finish()
+
+    return response.stream(echoed(), content_type="application/octet-stream", headers={"Cache-Control": "no-store"})
 
 
 @app.get("/probe")

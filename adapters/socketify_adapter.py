@@ -19,7 +19,10 @@ ADAPTER = Adapter(
            "is declared, else res.write(chunk) per chunk + res.end(b''); res.aborted checked between chunks; "
            "files: write_header('Content-Disposition', 'attachment; filename=\"...\"') + await sendfile(res, req, "
            "path) (native), the docs' aiofiles + send_chunk loop (streamed); objects: aiobotocore client opened "
-           "in app.on_start, get_object(Range=) body streamed with send_chunk under async with"),
+           "in app.on_start, get_object(Range=) body streamed with send_chunk under async with; uploads: "
+           "res.on_data((res, chunk, is_end)) settling a res.app.loop.create_future() (the docs' get_data "
+           "pattern), res.on_aborted for the client leaving, res.pause()/res.resume() for consume_delay; /echo "
+           "writes res.write(piece) from inside on_data and res.end(b'') at is_end"),
     expectations=Path(__file__).parent / "socketify_expectations.toml",
     lacks={"http-errors": "socketify.py has no HTTP error type for handlers to raise (its docs answer a "
                           "status with res.write_status(...).end(...))"},

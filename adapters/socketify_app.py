@@ -63,12 +63,28 @@ Downloads (socketify docs: "Sending Files and Serving Static Files", "Streaming 
   ``res.aborted`` between chunks (the docs' disconnect check), so leaving the block on an abort closes
   the store's response. Any other store error takes the error-handler path. Under socketify 0.0.31
   every aiobotocore call made before the handler's first ``await`` fails (finding S10).
+
+Uploads (``streamspec.uploads``; socketify docs: "Uploading or Getting the Posting data", "All Basic Stuff"):
+
+* ``POST|PUT /upload``: ``res.on_data((res, chunk, is_end))``, the docs' way to "grab any chunk", each chunk
+  fed to the ``UploadLog`` from inside the callback; the async handler awaits a future from
+  ``res.app.loop.create_future()`` that ``is_end`` resolves, as ``res.get_data()`` and the docs'
+  ``helpers/form_data.py`` do; ``res.on_aborted`` settles it with an exception (socketify raises none of its
+  own), so a client that leaves is recorded ``aborted``. ``reject`` answers before ``on_data`` is registered.
+  ``consume_delay`` is the docs' ``res.pause()`` / ``res.resume()`` (resume from ``res.run_async``); in
+  0.0.31 a paused body never resumes (socketify_upload_repro ``resume``). uWS answers ``Expect:
+  100-continue`` itself before any handler (HttpContext.h ``onHttp``).
+* ``POST /echo``: status and headers first, then ``res.write(echo_transform(chunk))`` inside each ``on_data``
+  (corked), ``res.end(b"")`` at ``is_end``; the head goes out with the first write (S3), and ``write`` has no
+  backpressure (S7).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import mimetypes
 import os
 from datetime import UTC
@@ -86,6 +102,7 @@ from streamspec.probe import PROBE
 from streamspec.producer import open_stream
 from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SsePlan, produce_text
+from streamspec.uploads import UploadLog, UploadPlan, echo_transform
 
 
 def query_of(req) -> dict[str, str]:
@@ -267,12 +284,103 @@ async def get_object(res, req) -> None:
                 break
 
 
+class ClientLeft(Exception):
+    """socketify's abort callback fired before the request body ended (socketify raises nothing itself:
+    ``res.on_aborted`` only calls back and sets ``res.aborted``)."""
+
+
+def receive_body(res, on_piece, consume_delay_ms: float) -> asyncio.Future:
+    """The request body through the native ``res.on_data((res, chunk, is_end))`` callback, as the docs'
+    "Uploading or Getting the Posting data" and ``res.get_data()`` / ``examples/helpers/form_data.py`` do it:
+    a future from ``res.app.loop.create_future()``, resolved at ``is_end``; ``res.on_aborted`` settles it
+    too (here with ``ClientLeft``, so the upload is recorded aborted, not answered).
+
+    ``on_piece(chunk)`` runs inside the data callback, one call per chunk uWS hands over. A slow consumer
+    (``consume_delay``) is the docs' ``res.pause()`` / ``res.resume()`` ("All Basic Stuff": "pause and
+    resume the response"): pause in the callback, resume ``consume_delay`` ms later (``res.run_async`` of a
+    coroutine, the docs' way to run one from a callback)."""
+    done = res.app.loop.create_future()
+
+    def aborted(res) -> None:
+        if not done.done():
+            done.set_exception(ClientLeft("socketify: on_aborted before the request body ended"))
+
+    async def resume_later(res) -> None:
+        await asyncio.sleep(consume_delay_ms / 1000)
+        res.resume()
+
+    def on_data(res, chunk, is_end) -> None:
+        if done.done():
+            return
+        try:
+            if chunk:
+                on_piece(chunk)
+        except Exception as exc:  # noqa: BLE001 - socketify would only log it: hand it to the handler
+            done.set_exception(exc)
+            return
+        if is_end:
+            done.set_result(None)
+        elif chunk and consume_delay_ms:  # uWS's first call is an empty chunk: nothing consumed yet
+            res.pause()
+            res.run_async(resume_later(res))
+
+    res.on_aborted(aborted)
+    res.on_data(on_data)
+    return done
+
+
+def upload_plan(res, req) -> UploadPlan | None:
+    try:
+        return UploadPlan.from_query(query_of(req))
+    except PlanError as exc:
+        res.write_status(400).end(f"{exc}\n")
+        return None
+
+
+async def upload(res, req) -> None:
+    """``POST|PUT /upload``: the body piece by piece from ``res.on_data``, answered once ``is_end`` came."""
+    plan = upload_plan(res, req)
+    if plan is None:
+        return
+    with UploadLog(plan) as log:
+        if plan.reject:
+            res.write_status(plan.reject).end(b"rejected\n")  # before on_data: no body is asked for
+            return
+        await receive_body(res, log.piece, plan.consume_delay_ms)
+        answer = log.finish()
+    body = json.dumps(answer).encode()
+    res.cork(lambda r: r.write_status(200).write_header("Content-Type", "application/json").end(body))
+
+
+async def echo(res, req) -> None:
+    """``POST /echo``: status and headers at once, then ``res.write(echo_transform(chunk))`` from inside each
+    ``on_data`` callback (corked), ``res.end(b"")`` at ``is_end``."""
+    plan = upload_plan(res, req)
+    if plan is None:
+        return
+    res.write_status(200)
+    res.write_header("Content-Type", "application/octet-stream")
+    res.write_header("Cache-Control", "no-store")
+    with UploadLog(plan) as log:
+        def on_piece(chunk: bytes) -> None:
+            log.piece(chunk)
+            data = echo_transform(chunk)
+            res.cork(lambda r: r.write(data))
+
+        await receive_body(res, on_piece, plan.consume_delay_ms)
+        log.finish()
+    res.cork(lambda r: r.end(b""))
+
+
 def make_app() -> App:
     app = App()
     app.get("/stream", stream)
     app.get("/sse", sse)
     app.get("/probe", probe)
     app.get("/health", health)
+    app.post("/upload", upload)
+    app.put("/upload", upload)
+    app.post("/echo", echo)
     for path, handler in (("/file/:name", download), ("/file-stream/:name", download_stream),
                           ("/object/:key", get_object)):
         app.get(path, handler)
