@@ -410,5 +410,10 @@ def judge(entry: Hostile, responses: list[Response], closed: bool, last: Respons
             continue
         return Verdict(True, repair.name)
     answered = ", ".join(r.describe() for r in responses)
-    why = "; ".join(reasons) if reasons else f"{first.status} is not a rejection"
+    if reasons:
+        why = "; ".join(reasons)
+    elif 400 <= first.status < 500:
+        why = f"{first.status} is not the rejection this message calls for"
+    else:
+        why = f"{first.status} is not a rejection"
     return Verdict(False, "", f"answered {answered} ({why})")

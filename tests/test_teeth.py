@@ -59,17 +59,21 @@ def check_silent_server(name: str, args: list[str], tmp_path) -> None:
 def test_every_case_is_caught_by_some_variant():
     caught = set().union(*(set(variant_meta(n)["CAUGHT_BY"] or ()) for n in variants.names()
                            if variant_meta(n)["CAUGHT_BY"] != "*"))
-    uncaught = all_case_ids() - caught
+    # The hostile-framing cases need a server whose *parser* is wrong, which no ASGI variant can be: each is
+    # failed by the lenient raw-socket server (tests/test_hostile_lenient.py asserts exactly that).
+    uncaught = {i for i in all_case_ids() - caught if not i.startswith("hostile.")}
     assert not uncaught, f"cases no broken variant fails (they cannot be shown to fail): {sorted(uncaught)}"
 
 
 @pytest.mark.parametrize("server", ["uvicorn", "hypercorn", "granian"])
 def test_reference_passes(server, tmp_path):
-    """Every MUST and SHOULD case passes on the reference; under granian, the documented expectation
-    (reference/expectations.toml) is the only exception."""
+    """Every MUST and SHOULD case passes on the reference, except the documented expectations
+    (reference/expectations.toml): granian's, and each server's own parser's answers to hostile framing
+    (the reference app cannot change how uvicorn, hypercorn or granian parse a request)."""
     run = run_suite(tmp_path / "results.json", "--adapter=reference", f"--server={server}")
     assert run.returncode == 0, run.output
     bad = run.ids_with("fail", "error", "unexpected-pass", "unsupported")
     assert not bad, f"reference under {server} did not pass: {sorted(bad)}\n{run.output}"
     if server != "granian":
-        assert not run.ids_with("expected-fail"), "the reference needs no expectations under " + server
+        beyond_parser = {i for i in run.ids_with("expected-fail") if not i.startswith("hostile.")}
+        assert not beyond_parser, f"the reference needs no expectations under {server}: {sorted(beyond_parser)}"

@@ -1,9 +1,9 @@
 """Broken: a write to a client that stopped reading waits in a blocking poll ("is it writable yet?",
-40 ms of ``time.sleep`` per look, then one turn of the loop) instead of awaiting the transport's drain.
+60 ms of ``time.sleep`` per look, then one turn of the loop) instead of awaiting the transport's drain.
 
-One stalled stream costs the server 40 ms of every loop turn; 20 cost it 0.8 s, and a small request,
-which needs two or three turns (accept, read, answer), waits seconds for its answer although the server
-still takes up new requests. The shape of a hand-written flow control over a blocking check (a
+One stalled stream costs the server 60 ms of every loop turn; 20 cost it 1.2 s (and ten 0.6 s: not every
+stream is paused at every moment), and a small request, which needs two or three turns (accept, read,
+answer), waits seconds for its answer although the server still takes up new requests. The shape of a hand-written flow control over a blocking check (a
 ``select`` with a timeout, a sync driver's "wait until ready"); this variant is what makes
 ``backpressure.loop-responsive`` fail at its latency bound rather than at its precondition.
 
@@ -15,7 +15,7 @@ import time
 
 from reference.app import StreamHandler, make_app
 
-POLL_S = 0.04
+POLL_S = 0.06
 
 
 class PollsStalledWrites(StreamHandler):
