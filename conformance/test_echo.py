@@ -113,7 +113,8 @@ def test_echo_backpressure(target, figures):
     """A client that sends a 48 MiB upload to /echo and reads none of the echo is pushed back: its writes
     block for good (1 s with nothing taken) while the handler has received at most 20 MiB; the server
     neither buffers the echo without bound nor reads the upload ahead of its own blocked writes.
-    Precondition: the echo had started (the head arrived) before the client stopped reading."""
+    Precondition: the echo had started (the head arrived) before the client stopped reading, and its first
+    16 KiB came back exactly."""
     block = body_bytes(MiB, seed=29)
     plan, up = _echo(target, "stall", limit=STALL_UPLOAD + 1)
     t0 = time.monotonic()
@@ -122,6 +123,12 @@ def test_echo_backpressure(target, figures):
         up.send(block[:PIECE])
         up.conn.read_head(bounds.HEAD_S + bounds.BODY_S, final=False)
         precondition(up.ex.status is not None, "the echo's head did not arrive while the request was unfinished")
+        # The echo works before the client stops reading: the first piece comes back (a server that sends a
+        # head and never reads would otherwise "push back" by doing nothing).
+        up.conn.read_body(max_bytes=PIECE, timeout=bounds.BODY_S)
+        assert up.ex.body_length >= PIECE, (f"the first {PIECE} bytes were not echoed within {bounds.BODY_S:g} s "
+                                            f"({up.ex.body_length} arrived)")
+        _check_echo(block, up.ex)
         sent = PIECE
         while sent < STALL_UPLOAD:
             try:

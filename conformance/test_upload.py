@@ -176,6 +176,17 @@ def test_upload_backpressure(target, figures):
 def _half_upload(target, framing: str, prefix: str):
     """A 128 KiB upload of which the client sends 64 KiB; returns once the handler began (its record has
     ``start``), with the record and the Upload."""
+    # The server must take a whole upload first: a server that never answers one would otherwise pass
+    # (a handler that never begins accepts nothing).
+    small = body_bytes(5, seed=5)
+    check = _upload(target, framing, _plan(prefix), len(small))
+    try:
+        check.send(small)
+        check.end()
+        got = upload_answer(check.answer())
+    finally:
+        check.close()
+    assert got == expected_answer(small), f"a whole 5-byte upload was answered {got}"
     body = body_bytes(2 * FIRST_PIECE, seed=13)
     plan = _plan(prefix)
     up = _upload(target, framing, plan, len(body))

@@ -17,6 +17,6 @@ async def head_only(scope, receive, send):
 
 app = make_app(routes={"/stream": head_only, "/sse": head_only, "/health": head_only,
                           "/file/": head_only, "/file-stream/": head_only,
-                          "/object/": head_only})
+                          "/object/": head_only, "/upload": head_only, "/echo": head_only})
 SILENT = True
 CAUGHT_BY = "*"
