@@ -90,11 +90,7 @@ def test_echo_exact(target, figures):
             body = body_bytes(sum(sizes), seed=len(sizes) + done)
             plan, up = _echo(target, "exact", total=len(body), framing=framing)
             try:
-                at = 0
-                for size in sizes:
-                    up.send(body[at:at + size])
-                    at += size
-                up.end()
+                up.send_all(body, sizes)
                 ex = up.answer(timeout=bounds.HEAD_S + bounds.BODY_S)
             finally:
                 up.close()

@@ -68,11 +68,7 @@ def test_upload_exact(target, figures, framing):
         plan = _plan("exact")
         up = _upload(target, framing, plan, len(body))
         try:
-            at = 0
-            for size in sizes:
-                up.send(body[at:at + size])
-                at += size
-            up.end()
+            up.send_all(body, sizes)
             got = upload_answer(up.answer())
         finally:
             up.close()

@@ -88,6 +88,14 @@ class Upload:
         self.blocked += blocked
         return blocked
 
+    def send_all(self, body: bytes, sizes) -> None:
+        """The whole body in pieces of ``sizes`` (which sum to its length), then its end."""
+        at = 0
+        for size in sizes:
+            self.send(body[at:at + size])
+            at += size
+        self.end()
+
     def end(self, timeout: float = WRITE_S) -> None:
         """The end of the body (the last chunk; nothing for a declared length)."""
         if self.framing == "chunked":

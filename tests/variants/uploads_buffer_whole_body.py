@@ -10,23 +10,14 @@ the client holds the body back for its ``100 Continue``.
 
 from reference.app import make_app
 from reference.uploads import UploadRoutes
+from tests.variants._spool import spool
 
 
 class BuffersWholeBody(UploadRoutes):
     async def upload(self, scope, receive, send):
-        body, more = bytearray(), True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        replay = iter([{"type": "http.request", "body": bytes(body), "more_body": False}])
-
-        async def replayed():
-            return next(replay, {"type": "http.disconnect"})
-
-        await super().upload(scope, replayed, send)
+        replayed = await spool(receive, on_disconnect="drop")
+        if replayed is not None:
+            await super().upload(scope, replayed, send)
 
 
 app = make_app(uploads=BuffersWholeBody())

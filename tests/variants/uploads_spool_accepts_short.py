@@ -7,23 +7,14 @@ handler while the body is incomplete, but they watch what it is given afterwards
 
 from reference.app import make_app
 from reference.uploads import UploadRoutes
+from tests.variants._spool import spool
 
 
 class SpoolsAcceptsShort(UploadRoutes):
     async def upload(self, scope, receive, send):
-        body, more = bytearray(), True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break  # wrong: the spool is short, not complete
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        replay = iter([{"type": "http.request", "body": bytes(body), "more_body": False}])
-
-        async def replayed():
-            return next(replay, {"type": "http.disconnect"})
-
-        await super().upload(scope, replayed, send)
+        replayed = await spool(receive, on_disconnect="keep")
+        if replayed is not None:
+            await super().upload(scope, replayed, send)
 
 
 app = make_app(uploads=SpoolsAcceptsShort())

@@ -1,11 +1,13 @@
-"""Raw-socket reproductions of the aiohttp adapter's uploads findings (``upload.*`` cases), a few lines each.
+"""Raw-socket reproduction of the ``100 Continue`` before a 413 observation (``upload.expect-reject``
+passes: RFC 9110 allows it; reports/findings/uploads.md), for any adapter: aiohttp 3.14.5, Sanic 25.12.1,
+socketify 0.0.31 and hypercorn 0.18.0 write the 100 before the handler decides.
 
-Why raw sockets: the finding is about which bytes the server writes before it reads a request body
-(``100 Continue`` or not), which an HTTP client library hides. Each reproduction prints what arrived
-and when, relative to the moment the request was sent.
+Why raw sockets: the observation is about which bytes the server writes before it reads a request body
+(``100 Continue`` or not), which an HTTP client library hides. It prints what arrived and when, relative
+to the moment the request was sent.
 
-    python tests/adapter_repro/aiohttp_upload_repro.py            # starts adapters.aiohttp_app itself
-    python tests/adapter_repro/aiohttp_upload_repro.py --port N   # against a aiohttp adapter already running
+    python tests/adapter_repro/expect_continue_repro.py --adapter aiohttp            # starts the adapter itself
+    python tests/adapter_repro/expect_continue_repro.py --adapter sanic --port N     # against one already running
 """
 
 from __future__ import annotations
@@ -89,14 +91,16 @@ def run(port: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, help="a running aiohttp adapter; default: start one")
+    parser.add_argument("--adapter", default="aiohttp", help="an adapter name (streamspec.registry)")
+    parser.add_argument("--port", type=int, help="a running adapter; default: start one")
     args = parser.parse_args()
     if args.port:
         run(args.port)
         return
     port = free_port()
-    argv = registry.get("aiohttp").command(LaunchOptions("127.0.0.1", port, "aiohttp"))
-    with ServerProcess(argv, "127.0.0.1", port, name="aiohttp-upload-repro") as server:
+    adapter = registry.get(args.adapter)
+    argv = adapter.command(LaunchOptions("127.0.0.1", port, adapter.default_server))
+    with ServerProcess(argv, "127.0.0.1", port, name=f"{args.adapter}-expect-continue-repro") as server:
         run(port)
         print("--- server log tail\n" + server.log_tail(12))
 
