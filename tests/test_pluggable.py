@@ -96,15 +96,20 @@ def test_external_runs_against_a_server_started_by_hand(tmp_path):
     command = get("reference").command(LaunchOptions("127.0.0.1", port, "uvicorn"))
     with ServerProcess(command, "127.0.0.1", port, name="by-hand"):
         run = run_suite(tmp_path / "r.json", "--adapter=external", f"--base-url=http://127.0.0.1:{port}")
-    assert run.returncode == 0, run.output
+    # An external server has no expectations file: uvicorn's own parser findings (reports/findings/hostile.md
+    # H1, H2) fail as they are, and nothing else may.
+    from tests.test_hostile_lenient import FINDINGS
+
+    failed = {c["id"] for c in run.results["cases"] if c["outcome"] in ("fail", "error")}
+    assert failed == FINDINGS["uvicorn"], run.output
     unsupported = {c["id"]: c["reason"] for c in run.results["cases"] if c["outcome"] == "unsupported"}
     # what needs the server's process (its descriptors) or the run's fixture tree and store: the downloads
-    local = {"abort.healthy-after-100.chunked", "abort.healthy-after-100.length"}
+    local = {"abort.healthy-after-100.chunked", "abort.healthy-after-100.length", "upload.memory"}
     local |= {c["id"] for c in run.results["cases"] if c["id"].startswith(("files.", "objects."))}
     assert set(unsupported) == local, unsupported
     assert all("not started by the suite" in reason or "fixture tree exists only" in reason
                for reason in unsupported.values()), unsupported
-    assert run.results["summary"]["fail"] == 0
+    assert run.results["summary"]["fail"] == len(FINDINGS["uvicorn"])
 
 
 def test_capability_names_are_checked():
