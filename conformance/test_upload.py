@@ -127,7 +127,7 @@ def test_upload_memory(target, figures):
     try:
         for i in range(big.blocks):
             up.send(big.block(i))
-        got = upload_answer(up.answer(timeout=bounds.BODY_S + 30))
+        got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
     finally:
         growth = watch.stop()
         up.close()
@@ -156,7 +156,7 @@ def test_upload_backpressure(target, figures):
             up.send(big.block(i))
             record = upload_record(target, plan.request_id)
             leads.append(up.sent - int(record.get("counters", {}).get("bytes", 0)))
-        got = upload_answer(up.answer(timeout=bounds.BODY_S + 30))
+        got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
     finally:
         up.close()
     figures.update(max_lead_mib=round(max(leads) / MiB, 2), client_blocked_s=round(up.blocked, 2))
@@ -233,7 +233,7 @@ def test_upload_ends_early(target, figures, framing):
     plan, up, record = _half_upload(target, framing, "upearly")
     try:
         up.conn.sock.shutdown(socket.SHUT_WR)
-        ex = up.answer(timeout=bounds.CLEANUP_S + bounds.HEAD_S)
+        ex = up.answer(head_s=bounds.CLEANUP_S + bounds.HEAD_S)
     finally:
         up.close()
     figures["answer"] = ex.status if ex.status is not None else ex.ending

@@ -17,4 +17,7 @@ class UploadsAsText(UploadRoutes):
 app = make_app(uploads=UploadsAsText())
 SELECT = ("upload.*", "echo.*")
 CAUGHT_BY = {"upload.exact.chunked", "upload.exact.length", "upload.incremental.chunked", "upload.incremental.length",
-             "upload.memory", "upload.backpressure", "upload.expect-continue", "echo.duplex", "echo.exact"}
+             "upload.memory", "upload.backpressure", "upload.expect-continue", "echo.duplex", "echo.exact",
+             # their preconditions check bytes too: a whole 5-byte upload, the echo's first 16 KiB
+             "upload.abort.chunked", "upload.abort.length", "upload.ends-early.chunked", "upload.ends-early.length",
+             "echo.backpressure"}
