@@ -117,6 +117,14 @@ def http_get_json(host: str, port: int, target: str, timeout: float = 2.0) -> di
     return response.json()
 
 
+def _bind_failed(log_tail: str) -> bool:
+    """The server's own words for "the port was taken": uvicorn, hypercorn, granian and sanic exit with
+    "address already in use"; socketify logs "Failed to listen on port N" and stays up (CI saw another
+    suite's server answer 404 on that port for 30 s)."""
+    tail = log_tail.lower()
+    return "address already in use" in tail or "failed to listen on port" in tail
+
+
 class ServerProcess:
     """One server child process; use as a context manager or call start()/stop()."""
 
@@ -152,12 +160,15 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 tail = self.tail_suffix()
-                kind = PortTaken if "address already in use" in tail.lower() else ServerError
+                kind = PortTaken if _bind_failed(tail) else ServerError
                 raise kind(f"{self.name} exited with code {self.proc.returncode} before it was ready{tail}")
             try:
                 answer = http_get_json(self.host, self.port, "/probe", timeout=1.0)
             except Exception as exc:  # not listening yet, or still starting
                 last_error = f"{type(exc).__name__}: {exc}"
+                tail = self.tail_suffix()
+                if _bind_failed(tail):  # socketify logs the failed bind and keeps running
+                    raise PortTaken(f"{self.name} could not listen on port {self.port}{tail}") from None
                 time.sleep(0.05)
                 continue
             if answer.get("pid") in self.pids():

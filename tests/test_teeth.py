@@ -21,7 +21,10 @@ def all_case_ids() -> set[str]:
     return {c["id"] for c in spec_catalogue.cases()}
 
 
-SILENT_RUN_BOUND_S = 90.0  # a server that never answers is judged, every case (83 of them), within this
+#: A server that never answers is judged, every case, within this: 1.1 s of wall per case (90 s was the
+#: bound for 83 cases; with the upload, echo and hostile families, 136 cases, CI measured 99.6 s). A case
+#: that waits out pytest's 120 s timeout instead of its own bound still breaks it.
+SILENT_S_PER_CASE = 90.0 / 83
 
 
 @pytest.mark.timeout(300)  # a variant's run, on a CI machine running three of them at once
@@ -42,7 +45,8 @@ def test_variant_is_caught_by_exactly_its_cases(name, tmp_path):
 
 
 def check_silent_server(name: str, args: list[str], tmp_path) -> None:
-    """A server that never answers (or sends a head and then nothing): the run ends within 60 s, every
+    """A server that never answers (or sends a head and then nothing): the run ends within about 1.1 s per
+    case, every
     case is failed (or errors), none passes, and none is skipped as unsupported."""
     t0 = time.monotonic()
     # Every case of a silent server only waits out its bound: 12 parts (nearly no CPU each) share the waits.
@@ -53,7 +57,8 @@ def check_silent_server(name: str, args: list[str], tmp_path) -> None:
     not_failed = {i: o for i, o in outcomes.items() if o not in ("fail", "error")}
     assert set(outcomes) == all_case_ids(), f"cases missing from the run: {sorted(all_case_ids() - set(outcomes))}"
     assert not not_failed, f"variant {name}: cases that did not fail against a silent server: {not_failed}"
-    assert wall < SILENT_RUN_BOUND_S, f"variant {name}: the run took {wall:.1f} s (bound {SILENT_RUN_BOUND_S:.0f} s)"
+    bound = SILENT_S_PER_CASE * len(outcomes)
+    assert wall < bound, f"variant {name}: the run took {wall:.1f} s (bound {bound:.0f} s for {len(outcomes)} cases)"
 
 
 def test_every_case_is_caught_by_some_variant():
