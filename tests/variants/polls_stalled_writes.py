@@ -1,11 +1,14 @@
-"""Broken: a write to a client that stopped reading waits in a blocking poll ("is it writable yet?",
-60 ms of ``time.sleep`` per look, then one turn of the loop) instead of awaiting the transport's drain.
+"""Broken: while any write waits for a client that stopped reading, the server checks on it with a
+blocking call ("is it writable yet?", a ``select`` with a timeout, a sync driver's "wait until ready")
+once per turn of its event loop: 0.7 s of ``time.sleep`` per turn instead of awaiting the transport's
+drain.
 
-One stalled stream costs the server 60 ms of every loop turn; 20 cost it 1.2 s (and ten 0.6 s: not every
-stream is paused at every moment), and a small request, which needs two or three turns (accept, read,
-answer), waits seconds for its answer although the server still takes up new requests. The shape of a hand-written flow control over a blocking check (a
-``select`` with a timeout, a sync driver's "wait until ready"); this variant is what makes
-``backpressure.loop-responsive`` fail at its latency bound rather than at its precondition.
+The server still takes up new requests (slowly: the 20th stream starts within the case's precondition
+bound), but a small request, which needs at least two turns (accept and read, then answer), waits at
+least 1.4 s for its answer, however many streams are stalled: this variant makes
+``backpressure.loop-responsive`` fail at its latency bound rather than at its precondition. (An earlier
+version slept 60 ms per stalled write and per turn, which made the cost depend on how many streams were
+paused at that moment; under CI load one framing slipped under 1 s.)
 
 Served by uvicorn only: it reads uvicorn's own flow-control state (``send.__self__.flow``).
 """
@@ -15,19 +18,40 @@ import time
 
 from reference.app import StreamHandler, make_app
 
-POLL_S = 0.06
+BLOCK_S = 0.7
+_waiting: set[int] = set()  # writes waiting for a stalled client
+_blocking = False
+
+
+def _block_this_turn() -> None:
+    """Runs once per loop turn while any write waits: the blocking check."""
+    global _blocking
+    if not _waiting:
+        _blocking = False
+        return
+    time.sleep(BLOCK_S)
+    asyncio.get_running_loop().call_soon(_block_this_turn)
 
 
 class PollsStalledWrites(StreamHandler):
     async def write(self, send, data: bytes) -> None:
+        global _blocking
         cycle = getattr(send, "__self__", None)
         flow = getattr(cycle, "flow", None)
         if flow is None:
             raise RuntimeError("polls_stalled_writes needs uvicorn's send (send.__self__.flow)")
         await super().write(send, data)
-        while flow.write_paused and not cycle.disconnected:
-            time.sleep(POLL_S)
-            await asyncio.sleep(0)
+        if not (flow.write_paused and not cycle.disconnected):
+            return
+        _waiting.add(id(cycle))
+        try:
+            if not _blocking:
+                _blocking = True
+                asyncio.get_running_loop().call_soon(_block_this_turn)
+            while flow.write_paused and not cycle.disconnected:
+                await asyncio.sleep(0.01)
+        finally:
+            _waiting.discard(id(cycle))
 
 
 app = make_app(PollsStalledWrites())
