@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from streamspec.adapter import Adapter, LaunchOptions
-from streamspec.launch import PortTaken, ServerError, ServerProcess, free_port
+from streamspec.launch import ServerError, ServerProcess, start_on_free_port
 
 from .probe_client import ProbeClient
 from .wire import WireConnection
@@ -112,21 +112,21 @@ class ServerManager:
         if self.target is not None and self.target.process.alive:
             return self.target
         self.stop()
-        for attempt in range(1 if self.port else 3):
-            port = self.port or free_port()
-            options = LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args,
-                                    **({"python": python} if (python := self.python or self.adapter.python) else {}))
-            # The adapter's distributions, reported by the server's own interpreter; the server's name is
-            # one too when it is a distribution (uvicorn, granian...), which the probe reports if installed.
-            env = {"STREAMSPEC_PACKAGES": ",".join(self.adapter.packages), "STREAMSPEC_SERVER": self.server}
-            process = ServerProcess(self.adapter.command(options), "127.0.0.1", port,
-                                    name=f"{self.adapter_name}/{self.server}", env=env)
-            try:
-                process.start()  # raises ServerError with the output tail
-                break
-            except PortTaken:  # a free port another server starting beside ours took first: pick again
-                if self.port or attempt == 2:
-                    raise
+        python = self.python or self.adapter.python
+        # The adapter's distributions, reported by the server's own interpreter; the server's name is one
+        # too when it is a distribution (uvicorn, granian...), which the probe reports if installed.
+        env = {"STREAMSPEC_PACKAGES": ",".join(self.adapter.packages), "STREAMSPEC_SERVER": self.server}
+
+        def argv_for(port: int) -> list[str]:
+            return list(self.adapter.command(LaunchOptions("127.0.0.1", port, self.server, self.app, self.extra_args,
+                                                           **({"python": python} if python else {}))))
+
+        name = f"{self.adapter_name}/{self.server}"
+        if self.port:  # the user's port: taken is a plain error
+            process = ServerProcess(argv_for(self.port), "127.0.0.1", self.port, name=name, env=env).start()
+        else:  # a port another server starting beside ours took first is picked again
+            process = start_on_free_port(argv_for, name, env=env)
+        port = process.port
         self.starts += 1
         self.target = Target(self.adapter_name, self.server, "127.0.0.1", port, self.adapter, process)
         if self.server_info is None:

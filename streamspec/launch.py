@@ -306,3 +306,19 @@ if sys.platform != "win32" and signal.getsignal(signal.SIGTERM) in (signal.SIG_D
         signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread
         pass
+
+
+def start_on_free_port(argv_for, name: str, host: str = "127.0.0.1", env: dict[str, str] | None = None,
+                       attempts: int = 3) -> ServerProcess:
+    """Start a server on a port picked with ``free_port``; ``argv_for(port)`` gives its command. A port
+    another server starting beside ours took first (``PortTaken``) is picked again, ``attempts`` times."""
+    for attempt in range(attempts):
+        port = free_port(host)
+        process = ServerProcess(argv_for(port), host, port, name=name, env=env)
+        try:
+            return process.start()
+        except PortTaken:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+

@@ -9,7 +9,7 @@ import pytest
 from streamspec import registry
 from streamspec.adapter import LaunchOptions
 from streamspec.contract import StreamPlan
-from streamspec.launch import ServerProcess, free_port
+from streamspec.launch import start_on_free_port
 from streamspec.sse import expected_data
 from tests.suite_runner import run_suite
 
@@ -25,10 +25,10 @@ def test_adapter_serves_the_contract_and_leaves_nothing(name, server):
     missing = adapter.missing_modules()
     if missing:
         pytest.skip(f"{name} needs {missing}: pip install -e '.[{adapter.extra}]'")
-    port = free_port()
-    process = ServerProcess(adapter.command(LaunchOptions("127.0.0.1", port, server)), "127.0.0.1", port,
-                            name=f"{name}/{server}")
-    with process:
+    process = start_on_free_port(lambda port: adapter.command(LaunchOptions("127.0.0.1", port, server)),
+                                 name=f"{name}/{server}")
+    port = process.port
+    try:
         pids = process.pids()
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=10) as http:
@@ -42,6 +42,8 @@ def test_adapter_serves_the_contract_and_leaves_nothing(name, server):
             assert sse.headers["content-type"].startswith("text/event-stream")
             assert f"data: {expected_data('plain', 2)}" in sse.text
             assert http.get("/sse", params={"n": 2}, headers={"Last-Event-ID": "2"}).status_code == 204
+    finally:
+        process.stop()
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE], \
         f"{name} left processes behind"
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from conformance import target as target_module
-from streamspec import registry
+from streamspec import launch, registry
 from streamspec.launch import PortTaken, free_port
 
 
@@ -22,7 +22,7 @@ def taken_port():
 
 def test_a_picked_port_that_is_taken_is_picked_again(monkeypatch, taken_port):
     picks = iter([taken_port])
-    monkeypatch.setattr(target_module, "free_port", lambda: next(picks, None) or free_port())
+    monkeypatch.setattr(launch, "free_port", lambda host="127.0.0.1": next(picks, None) or free_port(host))
     manager = target_module.ServerManager(registry.get("reference"), "reference", "uvicorn", None, None, None, ())
     try:
         tgt = manager.ensure()
