@@ -17,7 +17,7 @@ import pytest
 from streamspec import registry
 from streamspec.launch import ROOT, ServerError, use_private_pycache
 
-from . import downloads, expectations, results, shards
+from . import downloads, expectations, results, shards, tracebacks
 from .cases import PreconditionNotMet, case_info
 from .target import ServerManager
 
@@ -279,6 +279,8 @@ def pytest_runtest_makereport(item, call):
     # Capture wire traces before the target fixture forgets the connections.
     if call.when == "call" and call.excinfo is not None and "target" in item.funcargs:
         item.stash[_TRACE] = item.funcargs["target"].traces()
+    if call.excinfo is not None and tracebacks.repair(call.excinfo.value):
+        call.excinfo = pytest.ExceptionInfo.from_exception(call.excinfo.value)
     outcome = yield
     report = outcome.get_result()
     info = case_info(item)
