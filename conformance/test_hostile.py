@@ -4,8 +4,8 @@ the repair the server made; the server goes on serving (RFC 9112 §2.2, §3, §5
 Each case sends one message of the catalogue (``conformance/hostile.py``) as raw bytes on a new
 connection, followed by a pipelined ``GET /health``, reads every byte that comes back (parsed by h11) and
 judges them against the message's legal outcomes; a smuggled request is looked for in the probe as well.
-Then a new connection's ``GET /health`` must answer ``200 ok``. Every wait is bounded: a server that
-neither answers nor closes fails the case within ``bounds.HEAD_S`` of its last byte.
+Then a new connection's ``GET /health`` must answer ``200 ok`` (at one of three tries). Every wait is
+bounded: a server that neither answers nor closes fails the case within ``bounds.HEAD_S`` of its last byte.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ SLOWLORIS_S = 6.0
 SLOWLORIS_GAP_S = 0.25
 #: Moments into the trickle at which another client must be served.
 SLOWLORIS_CHECKS_S = (1.0, SLOWLORIS_S - 0.5)
+#: Tries of the ``GET /health`` that shows the server still serves (see ``require_serving``).
+SERVING_ATTEMPTS = 3
 
 
 # -- the socket side --------------------------------------------------------------------------------------
@@ -165,12 +167,20 @@ def get(target, path: str, data: bytes | None = None) -> tuple[ResponseReader, s
 
 
 def require_serving(target, when: str) -> None:
-    """A new connection's ``GET /health`` answers ``200 ok`` within the bound."""
-    reader, problem = get(target, "/health")
-    if not reader.responses or not is_health(reader.responses[0]):
-        got = reader.responses[0].describe() if reader.responses else (problem or "the connection closed")
-        raise AssertionError(f"{when}, a new connection's GET /health got {got}, expected 200 'ok\\n' "
-                             "(the server must go on serving)")
+    """A new connection's ``GET /health`` answers ``200 ok``. Up to ``SERVING_ATTEMPTS`` tries, one after
+    another, each bounded by ``bounds.HEAD_S``: the claim is that the server still serves, not how fast,
+    and a machine running many servers at once was once slower than one bound (nexios/hypercorn in CI);
+    a server that stopped serving fails every try."""
+    tries = []
+    for _ in range(SERVING_ATTEMPTS):
+        reader, problem = get(target, "/health")
+        if reader.responses and is_health(reader.responses[0]):
+            return
+        tries.append(reader.responses[0].describe() if reader.responses else (problem or "the connection closed"))
+        if reader.responses:  # an answer, but the wrong one: trying again changes nothing
+            break
+    raise AssertionError(f"{when}, a new connection's GET /health got {'; then '.join(tries)}, "
+                         "expected 200 'ok\\n' (the server must go on serving)")
 
 
 def probe_record(target, request_id: str) -> dict | None:
@@ -608,8 +618,8 @@ def test_slowloris(target, figures):
     """"Servers will usually have some timeout value beyond which they will no longer maintain an inactive
     connection" (RFC 9112 §9.5): a request head trickled one byte every 0.25 s for 6 s. The figure is how
     long the server waited before it gave up (closed, or answered 408 / another 4xx), or "still open after
-    6 s". While the trickle goes on, another client's ``GET /health`` is answered within the bound (a
-    server that one slow head blocks fails), and the trickled head never gets a 2xx."""
+    6 s". While the trickle goes on, another client's ``GET /health`` is answered (at one of three tries,
+    each bounded by 2 s: a server that one slow head blocks fails), and the trickled head never gets a 2xx."""
     head = b"GET /health HTTP/1.1\r\nHost: " + HOST + b"\r\n"
     trickle = b"".join(b"X-Slow-%d: %d\r\n" % (i, i) for i in range(40))
     sock = _connect(target)
