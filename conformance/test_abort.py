@@ -14,6 +14,9 @@ from . import bounds
 from .cases import case, precondition
 from .helpers import ms, new_id, require_intact, require_status, start_stream
 
+#: The bound for each response head of ``abort.healthy-after-100``'s burst of 100 requests.
+BURST_HEAD_S = 10.0
+
 MiB = 1024 * 1024
 
 
@@ -140,7 +143,10 @@ def test_healthy_after_many_aborts(target, figures, framing):
         conns.append(conn)
     for i, conn in enumerate(conns):
         ex = conn.exchange
-        conn.read_head(bounds.HEAD_S)
+        # 100 requests arrive at once: the claim here is cleanup, not latency. A server that takes its time
+        # with the burst on a loaded machine (django/daphne once took over 2 s for one head in CI) is given
+        # BURST_HEAD_S per head; one that does not answer at all still fails.
+        conn.read_head(BURST_HEAD_S)
         require_status(ex)
         conn.read_body(max_bytes=512 - ex.body_length, timeout=bounds.BODY_S)
         require_intact(ex)
