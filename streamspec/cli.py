@@ -1,0 +1,58 @@
+"""The ``streamspec`` command. Subcommands:
+
+``streamspec compare BASE.json CANDIDATE.json``: new failures, fixes, newly unsupported cases and figures
+that moved, between two results files (``streamspec/compare.py``); exit status 1 on a regression, 2 on
+bad input. Also ``python -m streamspec compare ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import compare as comparing
+
+
+def _load(path: str) -> dict:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"streamspec: no such results file: {path}")
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"streamspec: {path} is not a readable results file: {exc}")
+    if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("streamspec.results/"):
+        raise SystemExit(f"streamspec: {path} is not a streamspec results file (no 'schema': 'streamspec.results/N')")
+    return doc
+
+
+def _compare(args) -> int:
+    result = comparing.compare(_load(args.base), _load(args.candidate), tolerance=args.tolerance,
+                               fail_on_figures=args.fail_on_figures)
+    print(comparing.render(result))
+    return 1 if result.regressed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="streamspec", description="HTTP streaming conformance: tools over results files")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmp = sub.add_parser("compare", help="compare two results files; exit 1 on a regression")
+    cmp.add_argument("base", help="results file of the version in use (e.g. reports/results/sanic-sanic.json)")
+    cmp.add_argument("candidate", help="results file of the version to upgrade to")
+    cmp.add_argument("--tolerance", type=float, default=0.5,
+                     help="relative move of a figure that is reported (default 0.5: 50%% worse or better)")
+    cmp.add_argument("--fail-on-figures", action="store_true",
+                     help="a figure worse beyond the tolerance is a regression too (default: reported only)")
+    args = parser.parse_args(argv)
+    try:
+        return {"compare": _compare}[args.command](args)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
