@@ -17,6 +17,18 @@ applies to::
     intermittent = true         # a race in the framework: fails in some runs, passes in others
     reason = "..."
 
+An expectation can depend on versions, as PEP 440 specifiers on installed distributions (checked with
+``packaging``, against the interpreter that runs the server)::
+
+    [[expected]]
+    case = "chunking.http10-no-chunked"
+    versions = ["granian>=2.8"]   # every requirement must hold; omit: any version
+    reason = "..."
+
+One whose versions do not hold is not applied, and the run says so (a line at its end, and
+``expectations_not_applied`` in the results file), so an upgrade that fixed a bug, or one that an
+expectation was never written for, is visible rather than silently judged by a stale entry.
+
 The suite marks such a case as a strict expected failure: it passes the run when it fails, and fails
 the run when it unexpectedly passes, so a stale expectation is noticed and removed. An ``intermittent``
 expectation is a known race (WPT's ``[PASS, FAIL]``): the case's outcome is recorded as ``intermittent``
@@ -31,6 +43,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -38,16 +54,34 @@ class Expectation:
     reason: str
     server: str | None = None
     intermittent: bool = False
+    versions: tuple[str, ...] = ()  # PEP 508 requirements ("sanic<26"), all of which must hold
 
     def matches(self, case_id: str) -> bool:
         return fnmatch.fnmatchcase(case_id, self.case)
 
+    def unmet(self, installed: dict[str, str]) -> str | None:
+        """Why this expectation's versions do not hold for ``installed`` ({distribution: version}), or None."""
+        for text in self.versions:
+            req = Requirement(text)
+            have = next((v for k, v in installed.items() if canonicalize_name(k) == canonicalize_name(req.name)), None)
+            if have is None or have == "not installed":
+                return f"{text}: {req.name} is not installed"
+            try:
+                ok = req.specifier.contains(Version(have), prereleases=True)
+            except InvalidVersion:
+                return f"{text}: {req.name} {have} is not a PEP 440 version"
+            if not ok:
+                return f"{text}: {req.name} {have} is installed"
+        return None
+
 
 class Expectations:
-    """The expectations that apply to one server; ``for_case`` finds the one for a case id."""
+    """The expectations that apply to one server and its versions; ``for_case`` finds the one for a case
+    id; ``not_applied`` lists the ones whose versions did not hold, with why."""
 
-    def __init__(self, entries: list[Expectation]) -> None:
+    def __init__(self, entries: list[Expectation], not_applied: list[tuple[Expectation, str]] | None = None) -> None:
         self.entries = entries
+        self.not_applied = not_applied or []
 
     def for_case(self, case_id: str) -> Expectation | None:
         return next((e for e in self.entries if e.matches(case_id)), None)
@@ -56,15 +90,79 @@ class Expectations:
         return self.for_case(case_id) or default
 
 
-def load(path: Path | None, server: str) -> Expectations:
-    """Expectations that apply to ``server``."""
+class ExpectationsError(ValueError):
+    """An expectations file that cannot be read as written (a bad field, a bad version specifier)."""
+
+
+def load(path: Path | None, server: str, installed: dict[str, str] | None = None) -> Expectations:
+    """Expectations that apply to ``server`` and, where an entry names versions, to ``installed``."""
     if path is None or not path.exists():
         return Expectations([])
     data = tomllib.loads(path.read_text())
-    out = []
+    out, skipped = [], []
     for entry in data.get("expected", []):
+        versions = entry.get("versions", ())
+        versions = (versions,) if isinstance(versions, str) else tuple(versions)
+        for text in versions:
+            try:
+                Requirement(text)
+            except InvalidRequirement as exc:
+                raise ExpectationsError(f"{path}: case {entry.get('case')!r}: versions {text!r} is not a "
+                                        f"requirement like 'sanic<26': {exc}") from None
         exp = Expectation(case=entry["case"], reason=entry["reason"], server=entry.get("server"),
-                          intermittent=bool(entry.get("intermittent", False)))
-        if exp.server in (None, server):
-            out.append(exp)
-    return Expectations(out)
+                          intermittent=bool(entry.get("intermittent", False)), versions=versions)
+        if exp.server not in (None, server):
+            continue
+        why = exp.unmet(installed or {}) if versions else None
+        (skipped.append((exp, why)) if why else out.append(exp))
+    return Expectations(out, skipped)
+
+
+def named_distributions(path: Path | None) -> list[str]:
+    """The distributions the file's ``versions`` name: what the run must look up before ``load``."""
+    if path is None or not path.exists():
+        return []
+    names = set()
+    for entry in tomllib.loads(path.read_text()).get("expected", []):
+        versions = entry.get("versions", ())
+        for text in (versions,) if isinstance(versions, str) else versions:
+            try:
+                names.add(Requirement(text).name)
+            except InvalidRequirement:
+                pass  # load() reports it
+    return sorted(names)
+
+
+_VERSIONS_SCRIPT = """
+import json, sys
+from importlib.metadata import PackageNotFoundError, version
+out = {}
+for name in sys.argv[1:]:
+    try:
+        out[name] = version(name)
+    except PackageNotFoundError:
+        out[name] = "not installed"
+print(json.dumps(out))
+"""
+
+
+def installed_versions(names: list[str], python: str | None = None) -> dict[str, str]:
+    """{name: version or "not installed"} in this interpreter, or in ``python`` (the server's, when the
+    run uses ``--python``): expectations are about the framework that serves, not the suite's copy."""
+    if not names:
+        return {}
+    if python is None:
+        from importlib.metadata import PackageNotFoundError, version
+        out = {}
+        for name in names:
+            try:
+                out[name] = version(name)
+            except PackageNotFoundError:
+                out[name] = "not installed"
+        return out
+    import json
+    import subprocess
+    proc = subprocess.run([python, "-c", _VERSIONS_SCRIPT, *names], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise ExpectationsError(f"could not read package versions from {python}: {proc.stderr.strip()[-300:]}")
+    return json.loads(proc.stdout)

@@ -42,6 +42,9 @@ def pytest_addoption(parser) -> None:
                     help="results JSON path (default reports/runs/<adapter>-<server>.json)")
     group.addoption("--ignore-expectations", action="store_true",
                     help="ignore the adapter's expected failures: every failure fails the run")
+    group.addoption("--expectations", default=None, metavar="TOML",
+                    help="this expectations file instead of the adapter's own (your accepted failures; "
+                         "entries may name versions, e.g. versions = [\"sanic<26\"])")
     group.addoption("--port", type=int, default=None, help="port for the server (default: a free one)")
     group.addoption("--app", default=None,
                     help="reference only: serve another ASGI app (module:attr); tests/ use it for "
@@ -156,8 +159,10 @@ def pytest_configure(config) -> None:
 
 def pytest_collection_modifyitems(config, items) -> None:
     manager = config.stash[_MANAGER]
-    expected = expectations.Expectations([]) if config.getoption("ignore_expectations") or manager.adapter is None \
-        else expectations.load(manager.adapter.expectations, manager.server)
+    expected = _expectations(config, manager)
+    config.stash[_META]["expectations_not_applied"] = [
+        {"case": exp.case, "versions": list(exp.versions), "why": why, "reason": exp.reason}
+        for exp, why in expected.not_applied]
     patterns = config.getoption("case")
     if patterns:
         keep, dropped = [], []
@@ -188,6 +193,21 @@ def pytest_collection_modifyitems(config, items) -> None:
             config.stash[_DOWNLOADS] = downloads.ensure(*downloads.needs(ids))
         except ServerError as exc:
             pytest.exit(f"streamspec: {exc}", returncode=3)
+
+
+def _expectations(config, manager: ServerManager) -> "expectations.Expectations":
+    """The adapter's expectations for this server and the versions installed where the server runs."""
+    if config.getoption("ignore_expectations") or manager.adapter is None:
+        return expectations.Expectations([])
+    path = Path(config.getoption("expectations")) if config.getoption("expectations") else manager.adapter.expectations
+    if config.getoption("expectations") and not path.exists():
+        raise pytest.UsageError(f"streamspec: no such expectations file: {path}")
+    try:
+        names = expectations.named_distributions(path)
+        installed = expectations.installed_versions(names, config.getoption("python"))
+        return expectations.load(path, manager.server, installed)
+    except expectations.ExpectationsError as exc:
+        raise pytest.UsageError(f"streamspec: {exc}") from None
 
 
 def _lacked(manager: ServerManager, requires) -> str | None:
@@ -387,6 +407,8 @@ def _print_report(cases: list[dict], meta: dict, path, write=print) -> None:
             write(f"{c['id']}  {c['level']}  {c['outcome']}: {c['reason'][:600]}")
             for line in (c.get("server_output") or "").strip().splitlines()[-25:]:
                 write(f"    | {line}")
+    for entry in meta.get("expectations_not_applied") or ():
+        write(f"streamspec: expectation for {entry['case']} not applied ({entry['why']}): judged as any other case")
     browser = [c for c in cases if c["id"] == "sse.browser-eventsource" and c["outcome"] == "unsupported"]
     if browser:
         write(f"streamspec: WARNING: the browser case did not run: {browser[0]['reason']}")
