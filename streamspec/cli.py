@@ -3,6 +3,10 @@
 ``streamspec compare BASE.json CANDIDATE.json``: new failures, fixes, newly unsupported cases and figures
 that moved, between two results files (``streamspec/compare.py``); exit status 1 on a regression, 2 on
 bad input. Also ``python -m streamspec compare ...``.
+
+``streamspec expectations --from RESULTS.json``: add the run's failures to the adapter's expectations file
+and drop entries the run shows fixed (``streamspec/expectations_update.py``), after a person has decided
+those failures are accepted; ``--dry-run`` prints the file instead of writing it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 from pathlib import Path
 
 from . import compare as comparing
+from . import expectations_update
 
 
 def _load(path: str) -> dict:
@@ -34,6 +39,34 @@ def _compare(args) -> int:
     return 1 if result.regressed else 0
 
 
+def _expectations(args) -> int:
+    doc = _load(getattr(args, "from"))
+    if args.file:
+        path = Path(args.file)
+    else:
+        from . import registry
+        try:
+            path = registry.get(doc.get("adapter", "")).expectations
+        except Exception as exc:  # an adapter this installation does not know
+            raise SystemExit(f"streamspec: the results are of adapter {doc.get('adapter')!r}, which is not "
+                             f"installed here ({exc}); name the file with --file")
+        if path is None:
+            raise SystemExit(f"streamspec: adapter {doc.get('adapter')!r} names no expectations file; use --file")
+    text = path.read_text() if path.exists() else ""
+    try:
+        result = expectations_update.update(text, doc, pin_version=args.pin_version)
+    except ValueError as exc:
+        raise SystemExit(f"streamspec: {path}: {exc}")
+    if args.dry_run:
+        print(result.text, end="")
+        print(result.summary(), file=sys.stderr)
+        return 0
+    if result.text != text:
+        path.write_text(result.text)
+    print(f"{path}: {result.summary()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="streamspec", description="HTTP streaming conformance: tools over results files")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,9 +77,15 @@ def main(argv: list[str] | None = None) -> int:
                      help="relative move of a figure that is reported (default 0.5: 50%% worse or better)")
     cmp.add_argument("--fail-on-figures", action="store_true",
                      help="a figure worse beyond the tolerance is a regression too (default: reported only)")
+    exp = sub.add_parser("expectations", help="update an expectations file from a results file")
+    exp.add_argument("--from", required=True, metavar="RESULTS.json", help="the run whose failures are accepted")
+    exp.add_argument("--file", default=None, help="the expectations file (default: the adapter's own)")
+    exp.add_argument("--pin-version", action="store_true",
+                     help="new entries apply only to the framework version of the run (versions = [\"fw==X\"])")
+    exp.add_argument("--dry-run", action="store_true", help="print the updated file instead of writing it")
     args = parser.parse_args(argv)
     try:
-        return {"compare": _compare}[args.command](args)
+        return {"compare": _compare, "expectations": _expectations}[args.command](args)
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
