@@ -7,6 +7,7 @@ only starts a server when a conformance case asks for the ``target`` fixture.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 import time
@@ -19,6 +20,7 @@ from streamspec.launch import ROOT, ServerError, use_private_pycache
 
 from . import downloads, expectations, results, shards, tracebacks
 from .cases import PreconditionNotMet, case_info
+from .key_figures import key_figure
 from .target import ServerManager
 
 use_private_pycache()  # before any case module is imported (and its assertions rewritten)
@@ -131,7 +133,8 @@ def pytest_cmdline_main(config):
         return None
     adapter, name, server = resolve(config)
     path = _results_path(config, adapter, name, server)
-    return shards.run(config, path, f"{adapter.name if adapter else name}/{server}", _print_report)
+    return shards.run(config, path, f"{adapter.name if adapter else name}/{server}",
+                      functools.partial(_print_report, verbose=config.option.verbose > 0))
 
 
 def pytest_configure(config) -> None:
@@ -397,16 +400,32 @@ def default_results_name(meta: dict) -> str:
     return name + ".json"
 
 
-def _print_report(cases: list[dict], meta: dict, path, write=print) -> None:
-    """The end of a run, for a person: every failing case with its reason and the server's own output
-    during that case, a loud line when the browser case could not run, the counts, the results file."""
-    bad = [c for c in cases if c["outcome"] in ("fail", "error", "unexpected-pass")]
+def _print_report(cases: list[dict], meta: dict, path, write=print, verbose: bool = False) -> None:
+    """The end of a run, for a person, in case ids: with ``-v`` every case with its level, outcome and key
+    figure; always every failing case with its reason, key figure and the server's own output during that
+    case, a table of the expected failures and known intermittents (h2spec's closing list), a loud line
+    when the browser case could not run or an expectation was not applied, the counts, the results file."""
+    ordered = sorted(cases, key=lambda c: c["id"])
+    if verbose:
+        write("==== streamspec: every case ====")
+        for c in ordered:
+            write(f"{c['id']:<44} {c['level']:<6} {c['outcome']:<15} {key_figure(c.get('figures') or {})}".rstrip())
+    bad = [c for c in ordered if c["outcome"] in ("fail", "error", "unexpected-pass")]
     if bad:
         write("==== streamspec: failing cases, with the server's output during each ====")
-        for c in sorted(bad, key=lambda c: c["id"]):
-            write(f"{c['id']}  {c['level']}  {c['outcome']}: {c['reason'][:600]}")
+        for c in bad:
+            key = key_figure(c.get("figures") or {})
+            write(f"{c['id']}  {c['level']}  {c['outcome']}{f'  [{key}]' if key else ''}: {c['reason'][:600]}")
             for line in (c.get("server_output") or "").strip().splitlines()[-25:]:
                 write(f"    | {line}")
+    known = [c for c in ordered if c["outcome"] in ("expected-fail", "intermittent")]
+    if known:
+        write(f"==== streamspec: {len(known)} expected failures and known intermittents (the adapter's "
+              "expectations) ====")
+        for c in known:
+            reason = " ".join(c["reason"].split()).removeprefix("expected failure: ")
+            write(f"{c['id']:<44} {c['level']:<6} {c['outcome']:<13} {key_figure(c.get('figures') or {}):<22} "
+                  f"{reason[:110]}".rstrip())
     for entry in meta.get("expectations_not_applied") or ():
         write(f"streamspec: expectation for {entry['case']} not applied ({entry['why']}): judged as any other case")
     browser = [c for c in cases if c["id"] == "sse.browser-eventsource" and c["outcome"] == "unsupported"]
@@ -423,4 +442,5 @@ def _print_report(cases: list[dict], meta: dict, path, write=print) -> None:
 def pytest_terminal_summary(terminalreporter, config) -> None:
     meta = config.stash.get(_META, None)
     if meta and meta.get("results_path"):
-        _print_report(config.stash[_RESULTS], meta, meta["results_path"], terminalreporter.write_line)
+        _print_report(config.stash[_RESULTS], meta, meta["results_path"], terminalreporter.write_line,
+                      verbose=config.option.verbose > 0)
