@@ -28,7 +28,7 @@ from streamspec.launch import ROOT
 
 from streamspec.launch import ServerError
 
-from . import downloads, matrix_table, results, shards
+from . import downloads, html_report, matrix_table, results, shards
 
 RESULTS_DIR = ROOT / "reports" / "results"
 
@@ -208,13 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     done = [(r.name, r.server, r.code, r.wall, r.doc()) for r in runs_done]
     docs = [d for *_, d in done if d is not None]
     opts.matrix.write_text(matrix_table.render(matrix_table.load_docs(docs)))
+    html_report.write(html_report.render(docs), opts.matrix.parent)  # index.html beside MATRIX.md, same data
     bad = [(n, s, c) for n, s, c, _, _ in done if c != 0]
     print(f"\n{'run':<28} {'exit':>4} {'wall s':>7}  summary")
     for name, server, code, run_wall, doc in sorted(done):
         summary = ", ".join(f"{v} {k}" for k, v in (doc or {}).get("summary", {}).items() if v)
         print(f"{name + '/' + server:<28} {code:>4} {run_wall:>7.1f}  {summary}")
     print(f"\nstreamspec matrix: {len(done)} runs in {wall:.1f} s wall; {len(bad)} regressed; "
-          f"{opts.matrix.relative_to(ROOT) if opts.matrix.is_relative_to(ROOT) else opts.matrix} regenerated")
+          f"{opts.matrix.relative_to(ROOT) if opts.matrix.is_relative_to(ROOT) else opts.matrix} and index.html "
+          "beside it regenerated (python -m conformance.html_report --screenshot renews the README's picture)")
     return 1 if bad else 0
 
 
