@@ -64,20 +64,27 @@ def clause_link(source: str) -> str | None:
     return None
 
 
-def run_name(doc: dict) -> str:
-    """The evidence page's file stem: ``<adapter>-<server>`` plus a Python suffix for a ``--python`` run."""
+def _py(doc: dict) -> str:
+    return ".".join(((doc.get("versions") or {}).get("python") or "").split(".")[:2])
+
+
+def run_name(doc: dict, usual_py: str = "") -> str:
+    """The evidence page's file stem: ``<adapter>-<server>``, plus ``-py<X.Y>`` for a run whose server ran
+    under another Python than most runs (``--python-run``), as the matrix names its results file."""
     name = f"{doc['adapter']}-{doc['server']}"
-    py = (doc.get("versions") or {}).get("python", "")
-    default_py = ".".join(sys.version.split()[0].split(".")[:2])
-    if py and not py.startswith(default_py + "."):
-        name += "-py" + ".".join(py.split(".")[:2])
+    if usual_py and _py(doc) and _py(doc) != usual_py:
+        name += "-py" + _py(doc)
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def column_title(doc: dict) -> str:
+def usual_python(docs: list[dict]) -> str:
+    found = [_py(d) for d in docs if _py(d)]
+    return max(set(found), key=found.count) if found else ""
+
+
+def column_title(doc: dict, usual_py: str = "") -> str:
     title = f"{doc['adapter']}/{doc['server']} {matrix_table.framework_version(doc)}".strip()
-    py = (doc.get("versions") or {}).get("python")
-    return title + (f" py{'.'.join(py.split('.')[:2])}" if py and "-py" in run_name(doc) else "")
+    return title + (f" py{_py(doc)}" if usual_py and _py(doc) and _py(doc) != usual_py else "")
 
 
 def _anchor(case_id: str) -> str:
@@ -90,10 +97,11 @@ def render(docs: list[dict], cases: list[dict] | None = None) -> dict[str, str]:
     known = {c["id"]: c for c in (cases if cases is not None else catalogue.cases())}
     ids = sorted({c["id"] for d in docs for c in d["cases"]} | set(known))
     by_run = [{c["id"]: c for c in d["cases"]} for d in docs]
-    names = [run_name(d) for d in docs]
+    usual = usual_python(docs)
+    names = [run_name(d, usual) for d in docs]
+    titles = [column_title(d, usual) for d in docs]
     out = {}
-    head = "".join(f'<th class="col" title="{html.escape(column_title(d))}">{html.escape(column_title(d))}</th>'
-                   for d in docs)
+    head = "".join(f'<th class="col" title="{html.escape(t)}">{html.escape(t)}</th>' for t in titles)
     rows, family = [], None
     for case_id in ids:
         fam = case_id.split(".")[0]
@@ -118,10 +126,10 @@ def render(docs: list[dict], cases: list[dict] | None = None) -> dict[str, str]:
                          + (f'<span class="fig">{html.escape(fig)}</span>' if fig else "") + "</a></td>")
         rows.append(f'<tr><td><code>{html.escape(case_id)}</code></td><td>{html.escape(level)}</td>'
                     f'<td>{source_html}</td>{"".join(cells)}</tr>')
-    summary = "".join(f"<li>{html.escape(column_title(d))}: "
+    summary = "".join(f"<li>{html.escape(t)}: "
                       + html.escape(", ".join(f"{v} {k}" for k, v in d.get("summary", {}).items() if v))
                       + f" ({html.escape(str(d.get('duration_s', '?')))} s, finished {html.escape(d.get('finished', '?'))})</li>"
-                      for d in docs)
+                      for d, t in zip(docs, titles))
     out["index.html"] = _page("streamspec matrix", f"""
 <h1>streamspec matrix</h1>
 <p>{len(ids)} cases × {len(docs)} runs, rendered by <code>python -m conformance.html_report</code> from the
@@ -132,7 +140,7 @@ the adapter's expectations, with a finding in <code>reports/FINDINGS.md</code>.<
 <table id="matrix"><thead><tr><th>case</th><th>level</th><th>clause</th>{head}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>Runs</h2><ul>{summary}</ul>""")
-    for doc, run, name in zip(docs, by_run, names):
+    for doc, run, name, title in zip(docs, by_run, names, titles):
         sections = []
         for case_id in sorted(run):
             case, info = run[case_id], known.get(case_id, {})
@@ -152,9 +160,9 @@ the adapter's expectations, with a finding in <code>reports/FINDINGS.md</code>.<
                     parts.append(f"<p><b>{label}.</b></p><pre>{html.escape(text[:TRACE_LIMIT] + cut)}</pre>")
             sections.append("".join(parts) + "</section>")
         versions = ", ".join(f"{k} {v}" for k, v in (doc.get("versions") or {}).items())
-        out[f"evidence/{name}.html"] = _page(f"streamspec: {column_title(doc)}", f"""
+        out[f"evidence/{name}.html"] = _page(f"streamspec: {title}", f"""
 <p><a href="../index.html">← matrix</a></p>
-<h1>{html.escape(column_title(doc))}</h1>
+<h1>{html.escape(title)}</h1>
 <p>Versions: {html.escape(versions)}. Idiom: {html.escape(doc.get("idiom", ""))}</p>
 {"".join(sections)}""")
     return out

@@ -61,7 +61,7 @@ def test_report_in_a_browser(tmp_path, browser):
     assert section.count() == 1
     text = section.inner_text()
     case_id = section.locator("h2 code").inner_text()
-    doc = next(d for d in docs if html_report.run_name(d) == Path(run).stem)
+    doc = next(d for d in docs if html_report.run_name(d, html_report.usual_python(docs)) == Path(run).stem)
     case = next(c for c in doc["cases"] if c["id"] == case_id)
     assert case["outcome"] in ("expected-fail", "fail") and "Requirement." in text
     assert case["reason"].splitlines()[0][:80] in text
