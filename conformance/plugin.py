@@ -180,6 +180,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         info = case_info(item)
         if info is None:
             continue
+        item.user_properties += [("case_id", info["id"]), ("level", info["level"])]  # in --junitxml
         exp = expected.for_case(info["id"])
         if exp is not None and exp.intermittent:
             item.stash[_INTERMITTENT] = exp.reason

@@ -41,7 +41,7 @@ from _pytest.main import wrap_session
 
 from streamspec.launch import ROOT, ServerError, die_with_parent, use_private_pycache
 
-from . import catalogue, downloads, results
+from . import catalogue, downloads, junit, results
 
 
 def default_parts() -> int:
@@ -168,6 +168,7 @@ class Forked:
             os.environ["STREAMSPEC_STATUS_FILE"] = str(status)
             opt = config.option
             opt.workers, opt.case, opt.results = 1, list(cases), str(results_path)
+            junit.point_part_at(config, results_path.with_suffix(".xml"))
             config.args[:] = files
             return int(wrap_session(config, _pytest_main))
 
@@ -286,6 +287,8 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
                   f"output ends:\n{part.output_tail()}")
         for part in parts:
             part.log.close()
+        if junit.requested(config):
+            junit.merge([p.results.with_suffix(".xml") for p in parts], junit.requested(config))
     if not docs:
         return 3
     cases = [c for d in docs for c in d["cases"]]
