@@ -18,7 +18,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-PASSED = {"pass", "unexpected-pass"}
+from .compare import PASSED
 
 
 @dataclass
