@@ -181,6 +181,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         if info is None:
             continue
         item.user_properties += [("case_id", info["id"]), ("level", info["level"])]  # in --junitxml
+        item.extra_keyword_matches.add(info["id"])  # -k abort.idle.length selects by case id
         exp = expected.for_case(info["id"])
         if exp is not None and exp.intermittent:
             item.stash[_INTERMITTENT] = exp.reason

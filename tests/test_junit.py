@@ -1,5 +1,6 @@
 """``--junitxml`` on a run split into concurrent parts holds every case once, each with its ``case_id`` and
-``level`` properties (each part used to write the whole file, the last one overwriting the others)."""
+``level`` properties (each part used to write the whole file, the last one overwriting the others); and
+``-k`` selects cases by their ids."""
 
 import xml.etree.ElementTree as ET
 
@@ -19,3 +20,9 @@ def test_junit_of_a_concurrent_run_has_every_case_with_its_id(tmp_path):
     assert sorted(i["case_id"] for i in ids) == sorted(expected)  # each case once, none lost to another part
     assert all(i["level"] == expected[i["case_id"]] for i in ids)
     assert int(suite.get("tests")) == len(expected)
+
+
+def test_k_selects_by_case_id(tmp_path):
+    run = run_suite(tmp_path / "k.json", "-k", "abort.idle.length or chunking.empty-write", timeout=120)
+    assert run.returncode == 0, run.output
+    assert {c["id"] for c in run.results["cases"]} == {"abort.idle.length", "chunking.empty-write"}
