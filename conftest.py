@@ -1,3 +1,2 @@
-"""Root conftest: registers the streamspec plugin so ``pytest --help`` shows ``--adapter``."""
-
-pytest_plugins = ("conformance.plugin",)
+"""Root conftest. The streamspec plugin is registered by its ``pytest11`` entry point
+(``streamspec.conformance.plugin``, installed by ``pip install -e .``), in a checkout as anywhere else."""

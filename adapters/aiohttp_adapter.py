@@ -8,7 +8,7 @@ from streamspec.adapter import Adapter, python_module_command
 ADAPTER = Adapter(
     name="aiohttp",
     description="aiohttp web.StreamResponse under web.run_app (aiohttp-sse for /sse, web.FileResponse for /file)",
-    command=python_module_command("adapters.aiohttp_app"),
+    command=python_module_command("streamspec.adapters.aiohttp_app"),
     servers=("aiohttp",),
     packages=("aiohttp", "aiohttp-sse"),
     modules=("aiohttp", "aiohttp_sse"),

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from streamspec.adapter import Adapter, LaunchOptions
 
-APP = "adapters.django_app:application"
+APP = "streamspec.adapters.django_app:application"
 SERVERS = ("uvicorn", "daphne")
 
 
 def _command(options: LaunchOptions) -> list[str]:
     """``python -m adapters.django_adapter --server S --host H --port P [extra server args]``."""
-    return [options.python, "-m", "adapters.django_adapter", "--server", options.server, "--host", options.host,
+    return [options.python, "-m", "streamspec.adapters.django_adapter", "--server", options.server, "--host", options.host,
             "--port", str(options.port), *options.extra_args]
 
 

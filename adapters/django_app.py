@@ -70,7 +70,7 @@ import asyncio
 import os
 from pathlib import Path
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adapters.django_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streamspec.adapters.django_settings")
 
 from aiobotocore.session import get_session  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -16,7 +16,7 @@ from streamspec import files
 SECRET_KEY = "streamspec-django-adapter-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]  # the suite's clients send Host: 127.0.0.1:<port>, the repro scripts "x"
-ROOT_URLCONF = "adapters.django_app"
+ROOT_URLCONF = "streamspec.adapters.django_app"
 INSTALLED_APPS: list[str] = []
 DATABASES: dict = {}
 MIDDLEWARE = [

@@ -13,7 +13,7 @@ from streamspec.adapter import Adapter, LaunchOptions
 
 def _command(options: LaunchOptions) -> list[str]:
     """``python -m adapters.nexios_app --server S --host H --port P``: the server choice reaches main()."""
-    return [sys.executable, "-m", "adapters.nexios_app", "--server", options.server, "--host", options.host,
+    return [sys.executable, "-m", "streamspec.adapters.nexios_app", "--server", options.server, "--host", options.host,
             "--port", str(options.port), *options.extra_args]
 
 

@@ -283,7 +283,7 @@ async def health(request, response):
 def main(argv: list[str] | None = None) -> int:
     """Serve ``app`` with the shared ASGI runner (the same one the reference uses), uvicorn on httptools."""
     args = list(sys.argv[1:] if argv is None else argv)
-    return asgi_servers.main(["--app", "adapters.nexios_app:app", "--uvicorn-http", UVICORN_HTTP, *args],
+    return asgi_servers.main(["--app", "streamspec.adapters.nexios_app:app", "--uvicorn-http", UVICORN_HTTP, *args],
                              prog="python -m adapters.nexios_app")
 
 

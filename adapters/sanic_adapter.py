@@ -8,7 +8,7 @@ from streamspec.adapter import Adapter, python_module_command
 ADAPTER = Adapter(
     name="sanic",
     description="Sanic app on Sanic's own HTTP/1 server, one process (app.run(single_process=True))",
-    command=python_module_command("adapters.sanic_app"),
+    command=python_module_command("streamspec.adapters.sanic_app"),
     servers=("sanic",),
     packages=("sanic",),
     modules=("sanic",),

@@ -10,7 +10,7 @@ ADAPTER = Adapter(
     name="socketify",
     description="socketify.py native API (uWebSockets): async route handlers, App.listen + App.run; "
                 "sendfile for /file, aiofiles + send_chunk for /file-stream, aiobotocore for /object",
-    command=python_module_command("adapters.socketify_app"),
+    command=python_module_command("streamspec.adapters.socketify_app"),
     servers=("socketify",),
     packages=("socketify",),
     modules=("socketify",),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from streamspec import registry
-from streamspec.launch import ROOT, ServerError, use_private_pycache
+from streamspec.launch import ServerError, reports_dir, use_private_pycache
 
 from . import downloads, expectations, results, shards, tracebacks
 from .cases import PreconditionNotMet, case_info
@@ -106,7 +106,7 @@ def resolve(config):
 def _results_path(config, adapter, name, server) -> Path:
     path = config.getoption("results")
     meta = {"adapter": adapter.name if adapter else name, "server": server, "app": config.getoption("app")}
-    return Path(path) if path else ROOT / "reports" / "runs" / default_results_name(meta)
+    return Path(path) if path else reports_dir() / "runs" / default_results_name(meta)
 
 
 def _runs_conformance_only(config) -> bool:
@@ -161,6 +161,8 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    if not any(case_info(item) is not None for item in items):
+        return  # not a streamspec run (the plugin is installed for every pytest in this environment)
     manager = config.stash[_MANAGER]
     expected = _expectations(config, manager)
     config.stash[_META]["expectations_not_applied"] = [

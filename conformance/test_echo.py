@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 
-from conformance import bounds
-from conformance.cases import case, precondition
-from conformance.helpers import new_id
-from conformance.upload_client import MiB, Upload, body_bytes, kinds, upload_record
-from conformance.wire import WireTimeout
+from . import bounds
+from .cases import case, precondition
+from .helpers import new_id
+from .upload_client import MiB, Upload, body_bytes, kinds, upload_record
+from .wire import WireTimeout
 from streamspec.uploads import UploadPlan, echo_transform
 
 PIECE = 16 * 1024

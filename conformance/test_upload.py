@@ -14,13 +14,13 @@ import h11
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance import bounds
-from conformance.cases import case, precondition
-from conformance.download_client import MemoryWatch
-from conformance.helpers import new_id
-from conformance.upload_client import (BigBody, MiB, Upload, body_bytes, kinds, upload_answer, upload_record,
-                                       wait_record)
-from conformance.wire import WireTimeout
+from . import bounds
+from .cases import case, precondition
+from .download_client import MemoryWatch
+from .helpers import new_id
+from .upload_client import (BigBody, MiB, Upload, body_bytes, kinds, upload_answer, upload_record,
+                           wait_record)
+from .wire import WireTimeout
 from streamspec.uploads import UploadPlan, expected_answer
 
 #: the piece a client sends before it pauses (incremental, abort): more than any server's first read

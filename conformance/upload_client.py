@@ -14,9 +14,9 @@ import random
 import socket
 import time
 
-from conformance import bounds
-from conformance.target import Target
-from conformance.wire import Exchange, WireConnection, WireTimeout
+from . import bounds
+from .target import Target
+from .wire import Exchange, WireConnection, WireTimeout
 
 MiB = 1024 * 1024
 #: the answer of /upload is a small JSON object; an echo is capped by the caller

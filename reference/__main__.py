@@ -11,4 +11,4 @@ import sys
 from streamspec.asgi_servers import main
 
 if __name__ == "__main__":
-    sys.exit(main(default_app="reference.app:app", prog="python -m reference"))
+    sys.exit(main(default_app="streamspec.reference.app:app", prog="python -m streamspec.reference"))

@@ -8,9 +8,9 @@ from streamspec.asgi_servers import SERVERS
 
 
 def command(options: LaunchOptions) -> list[str]:
-    """``python -m reference --server S --host H --port P [--app module:attr]`` (the asgi-plain adapter
+    """``python -m streamspec.reference --server S --host H --port P [--app module:attr]`` (the asgi-plain adapter
     runs its app through this too)."""
-    argv = [options.python, "-m", "reference", "--server", options.server, "--host", options.host,
+    argv = [options.python, "-m", "streamspec.reference", "--server", options.server, "--host", options.host,
             "--port", str(options.port)]
     if options.app:
         argv += ["--app", options.app]

@@ -13,7 +13,7 @@ from .adapter import command as reference_command
 
 def _command(options: LaunchOptions) -> list[str]:
     """The reference's server command, serving the plain app."""
-    return reference_command(replace(options, app="reference.plain:app"))
+    return reference_command(replace(options, app="streamspec.reference.plain:app"))
 
 
 ADAPTER = Adapter(

@@ -19,13 +19,13 @@ from .adapter import Adapter
 ENTRY_POINT_GROUP = "streamspec.adapters"
 
 BUILTIN = {
-    "reference": "reference.adapter:ADAPTER",
-    "asgi-plain": "reference.plain_adapter:ADAPTER",
-    "aiohttp": "adapters.aiohttp_adapter:ADAPTER",
-    "sanic": "adapters.sanic_adapter:ADAPTER",
-    "socketify": "adapters.socketify_adapter:ADAPTER",
-    "nexios": "adapters.nexios_adapter:ADAPTER",
-    "django": "adapters.django_adapter:ADAPTER",
+    "reference": "streamspec.reference.adapter:ADAPTER",
+    "asgi-plain": "streamspec.reference.plain_adapter:ADAPTER",
+    "aiohttp": "streamspec.adapters.aiohttp_adapter:ADAPTER",
+    "sanic": "streamspec.adapters.sanic_adapter:ADAPTER",
+    "socketify": "streamspec.adapters.socketify_adapter:ADAPTER",
+    "nexios": "streamspec.adapters.nexios_adapter:ADAPTER",
+    "django": "streamspec.adapters.django_adapter:ADAPTER",
 }
 
 #: Not a server we start: ``--adapter=external --base-url=...`` targets a running deployment.
