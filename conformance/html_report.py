@@ -24,10 +24,11 @@ import re
 import sys
 from pathlib import Path
 
+from streamspec.launch import reports_dir
+
 from . import catalogue, matrix_table
 from .key_figures import key_figure
 
-ROOT = Path(__file__).resolve().parent.parent
 TRACE_LIMIT = 6000  # characters of a trace or of server output kept on an evidence page
 
 STYLE = """
@@ -197,10 +198,11 @@ def screenshot(index: Path, png: Path, chromium: str = "/usr/bin/chromium") -> N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.html_report", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", help="results files (default: reports/results/*.json)")
-    parser.add_argument("--out", default=str(ROOT / "reports"), help="directory for index.html and evidence/")
+    parser.add_argument("--out", default=str(reports_dir()), help="directory for index.html and evidence/ "
+                        "(default: the checkout's reports/, or ./streamspec-results/ when installed)")
     parser.add_argument("--screenshot", action="store_true", help="also write index.png (needs Chromium)")
     args = parser.parse_args(argv)
-    paths = args.files or sorted(str(p) for p in (ROOT / "reports" / "results").glob("*.json"))
+    paths = args.files or sorted(str(p) for p in (reports_dir() / "results").glob("*.json"))
     if not paths:
         print("streamspec: no results files to render", file=sys.stderr)
         return 2

@@ -24,13 +24,11 @@ from pathlib import Path
 import pytest
 
 from streamspec import registry
-from streamspec.launch import ROOT
-
-from streamspec.launch import ServerError
+from streamspec.launch import ROOT, ServerError, reports_dir
 
 from . import downloads, html_report, matrix_table, results, shards
 
-RESULTS_DIR = ROOT / "reports" / "results"
+RESULTS_DIR = reports_dir() / "results"  # the checkout's reports/results/, or ./streamspec-results/results/
 
 
 def runs() -> tuple[list[tuple[str, str]], list[str]]:
@@ -175,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="parts per run (default: by the run's work last time, 2 to 6)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the results files")
-    parser.add_argument("--matrix", type=Path, default=ROOT / "reports" / "MATRIX.md")
+    parser.add_argument("--matrix", type=Path, default=reports_dir() / "MATRIX.md")
     parser.add_argument("--python-run", action="append", default=[], metavar="ADAPTER:SERVER:PYTHON",
                         help="one more run, its server under another interpreter (a framework release that needs "
                              "a newer Python than the suite's: django:uvicorn:/opt/django6/bin/python); repeatable")

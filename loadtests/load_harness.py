@@ -25,7 +25,7 @@ from locust.runners import WorkerRunner
 import _gate
 import _profiles
 from _server import Sampler, start_server
-from streamspec.launch import ROOT
+from streamspec.launch import reports_dir
 
 _RUN: dict = {}  # this process's run state (master/local only)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the sampler's probe polls are not news
@@ -124,7 +124,7 @@ def _quitting(environment, **_kwargs) -> None:
         "server_log_tail": process.log_tail(20) if died else "",
     }
     name = f"{doc['adapter']}-{doc['server']}-{opts.profile or 'custom'}.json"
-    path = Path(opts.results) if opts.results else ROOT / "reports" / "load" / name
+    path = Path(opts.results) if opts.results else reports_dir() / "load" / name
     _gate.write_results(path, doc)
     if process is not None:
         process.stop()

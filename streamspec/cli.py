@@ -1,5 +1,10 @@
 """The ``streamspec`` command. Subcommands:
 
+``streamspec run [pytest options]``: the conformance suite (``pytest <installed cases> ...``), e.g.
+``streamspec run --adapter=sanic``; results go to ``--results`` or, installed, ``./streamspec-results/``.
+
+``streamspec load [locust options]``: the locust load suite (``locust -f <installed loadtests> ...``).
+
 ``streamspec compare BASE.json CANDIDATE.json``: new failures, fixes, newly unsupported cases and figures
 that moved, between two results files (``streamspec/compare.py``); exit status 1 on a regression, 2 on
 bad input. Also ``python -m streamspec compare ...``.
@@ -67,6 +72,34 @@ def _expectations(args) -> int:
     return 0
 
 
+#: pytest options the checkout's pyproject.toml sets, which an installed run has no ini file for: no
+#: cache directory next to the installed cases (site-packages is never written), and the plugins that
+#: locust and anyio install for every pytest kept out of the suite's runs.
+RUN_DEFAULTS = ["-p", "no:cacheprovider", "-p", "no:locust", "-p", "no:anyio", "-W", "ignore::DeprecationWarning"]
+
+
+def run(argv: list[str]) -> int:
+    """``streamspec run ARGS``: ``pytest <the conformance package> ARGS``, in this process."""
+    import pytest
+
+    from . import conformance
+    return int(pytest.main([*RUN_DEFAULTS, str(Path(conformance.__file__).parent), *argv]))
+
+
+def load(argv: list[str]) -> int:
+    """``streamspec load ARGS``: ``locust -f <the loadtests folder> ARGS`` (locust needs ``.[load]``)."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("locust") is None:
+        print("streamspec: locust is not installed: pip install 'streamspec[load]'", file=sys.stderr)
+        return 4
+    from . import loadtests
+    folder = str(Path(loadtests.__file__).parent)
+    os.execvp(sys.executable, [sys.executable, "-m", "locust", "-f", folder, *argv])
+    return 0  # not reached
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="streamspec", description="HTTP streaming conformance: tools over results files")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--pin-version", action="store_true",
                      help="new entries apply only to the framework version of the run (versions = [\"fw==X\"])")
     exp.add_argument("--dry-run", action="store_true", help="print the updated file instead of writing it")
+    sub.add_parser("run", help="run the conformance suite: streamspec run --adapter=NAME [pytest options]",
+                   add_help=False)
+    sub.add_parser("load", help="run the load suite: streamspec load --profile NAME --headless [locust options]",
+                   add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("run", "load"):  # everything after the word is pytest's or locust's
+        return (run if argv[0] == "run" else load)(argv[1:])
     args = parser.parse_args(argv)
     try:
         return {"compare": _compare, "expectations": _expectations}[args.command](args)

@@ -29,6 +29,15 @@ from typing import Sequence
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The repository when the suite runs from a checkout; None when it is installed (ROOT is then
+#: site-packages, which is never written to).
+CHECKOUT = ROOT if (ROOT / "pyproject.toml").is_file() and (ROOT / "conformance" / "plugin.py").is_file() else None
+
+
+def reports_dir() -> Path:
+    """Where results go unless a path is given: the checkout's ``reports/``, or ``./streamspec-results/``
+    in the current directory when the suite is installed."""
+    return CHECKOUT / "reports" if CHECKOUT is not None else Path.cwd() / "streamspec-results"
 _LIVE: "set[ServerProcess]" = set()
 
 

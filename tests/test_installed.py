@@ -1,0 +1,74 @@
+"""The wheel, installed into a fresh virtual environment outside the repository, is a working suite: the
+plugin registers itself (``pytest11``), ``streamspec run`` finds the installed cases, results go to
+``./streamspec-results/`` in the current directory, ``streamspec load`` runs a short load test, and
+site-packages holds ``streamspec`` alone (no ``conformance``, ``reference`` or ``adapters``).
+
+The new environment gets the wheel with ``--no-deps``; its dependencies come from this environment's
+site-packages through a ``.pth`` line (installing uvicorn, pytest, locust... again from the index would
+cost a minute per CI run and test pip, not streamspec). Nothing of the checkout is on its path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from .suite_runner import ROOT
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A venv with the built wheel installed; returns its bin directory."""
+    tmp = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp / "wheel"), str(ROOT)], check=True, capture_output=True, timeout=120)
+    wheel = next((tmp / "wheel").glob("streamspec-*.whl"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True, timeout=60)
+    py = tmp / "venv" / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
+                    str(wheel)], check=True, capture_output=True, timeout=120)
+    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "_streamspec_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return tmp / "venv" / "bin"
+
+
+def run_in(cwd: Path, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_only_streamspec_is_installed_and_nothing_comes_from_the_checkout(installed, tmp_path):
+    code = ("import importlib.util as u, streamspec.conformance.plugin as p; print(p.__file__); "
+            "print([n for n in ('conformance', 'reference', 'adapters', 'loadtests') if u.find_spec(n)])")
+    proc = run_in(tmp_path, [str(installed / "python"), "-c", code], 60)
+    assert proc.returncode == 0, proc.stderr
+    plugin_file, tops = proc.stdout.splitlines()
+    assert str(installed.parent) in plugin_file and str(ROOT) not in plugin_file
+    assert tops == "[]"
+
+
+@pytest.mark.timeout(240)
+def test_streamspec_run_from_the_wheel_writes_results_in_the_current_directory(installed, tmp_path):
+    proc = run_in(tmp_path, [str(installed / "streamspec"), "run", "-q", "--case=chunking.*", "--case=abort.idle.*",
+                             "--case=upload.exact.*", "--case=sse.framing"], 200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = tmp_path / "streamspec-results" / "runs" / "reference-uvicorn.json"
+    doc = json.loads(results.read_text())
+    assert {c["outcome"] for c in doc["cases"]} == {"pass"} and len(doc["cases"]) == 13
+    assert doc["python_executable"] == str(installed / "python")  # the server ran from the new environment
+    assert f"results written to {results}" in proc.stdout
+
+
+@pytest.mark.timeout(120)
+def test_streamspec_load_from_the_wheel(installed, tmp_path):
+    proc = run_in(tmp_path, [str(installed / "streamspec"), "load", "--headless", "--only-summary", "--profile",
+                             "slow-clients", "-u", "4", "-r", "4", "-t", "5s", "--baseline", "2", "--settle", "1"], 100)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    written = list((tmp_path / "streamspec-results" / "load").glob("*.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text())["gate"]
