@@ -29,7 +29,8 @@ def streamspec_servers() -> list[psutil.Process]:
     for proc in psutil.process_iter(["cmdline"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
-            ours = "-m reference" in cmd or "-m adapters." in cmd or "-m moto.server" in cmd
+            ours = any(f"-m {m}" in cmd for m in ("streamspec.reference", "streamspec.adapters.", "reference",
+                                                       "adapters.", "moto.server"))
             if ours and proc.environ().get(TOKEN_VAR) == TOKEN:
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
