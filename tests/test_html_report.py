@@ -67,3 +67,15 @@ def test_report_in_a_browser(tmp_path, browser):
     assert case["reason"].splitlines()[0][:80] in text
     assert not problems, problems
     assert not outside, outside
+
+
+def test_load_plots_page_in_a_browser(browser):
+    """The load pictures open offline: every image of reports/load/plots/index.html loads, no console error."""
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto((ROOT / "reports" / "load" / "plots" / "index.html").as_uri())
+    widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert widths and all(w > 0 for w in widths), widths
+    assert len(widths) == len(list((ROOT / "reports" / "load").glob("*.json")))
+    assert not problems, problems
