@@ -16,6 +16,10 @@ reported "unsupported" with the adapter's reason.
 results, the expectations and ``--case`` globs. Servers and frameworks take different code paths for a
 declared length and for chunked coding, so a family that holds for one says nothing about the other.
 
+Every case's node id carries its case id as the parameter: ``test_x[abort.idle.chunked]``, and for a
+case with neither framings nor endpoints ``test_x[chunking.head]`` (a one-value parametrization over
+``streamspec_case``, ``conformance/conftest.py``), so ``-v``, ``-k``, node ids and JUnit XML all name it.
+
 ``fresh_server=True``: the case gets a server started for it alone (the run's server is restarted first).
 Memory cases need it: memory that earlier cases freed inside the server is reused without the process
 growing, so a baseline taken mid-run would hide a server that keeps a whole file.
@@ -59,16 +63,17 @@ def case(case_id: str, level: str, source: str, requires: tuple[str, ...] = (), 
         if set(endpoints) - set(ENDPOINTS):
             raise ValueError(f"case {case_id}: endpoints must be among {ENDPOINTS}")
         return _over("endpoint", endpoints, case_id, level, source, requires, fresh_server)
-    if not framed:
-        return pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires),
+    if not framed:  # one value, so the node id carries the case id: test_x[chunking.head]
+        mark = pytest.mark.streamspec(id=case_id, level=level, source=source, requires=tuple(requires),
                                       fresh_server=fresh_server)
+        return pytest.mark.parametrize("streamspec_case", [pytest.param(case_id, id=case_id, marks=mark)])
     return _over("framing", FRAMINGS, case_id, level, source, requires, fresh_server)
 
 
 def _over(argname: str, values: tuple[str, ...], case_id: str, level: str, source: str, requires,
           fresh_server: bool) -> object:
-    """One case per value, ``<id>.<value>``, the value passed as ``argname``."""
-    params = [pytest.param(v, id=v, marks=pytest.mark.streamspec(id=f"{case_id}.{v}", level=level, source=source,
+    """One case per value, ``<id>.<value>`` (also its node id's parameter), the value passed as ``argname``."""
+    params = [pytest.param(v, id=f"{case_id}.{v}", marks=pytest.mark.streamspec(id=f"{case_id}.{v}", level=level, source=source,
                                                                  requires=tuple(requires), fresh_server=fresh_server))
               for v in values]
     return pytest.mark.parametrize(argname, params)
