@@ -52,7 +52,7 @@ def _expectations(args) -> int:
         from . import registry
         try:
             path = registry.get(doc.get("adapter", "")).expectations
-        except Exception as exc:  # an adapter this installation does not know
+        except registry.UnknownAdapter as exc:  # an adapter this installation does not know
             raise SystemExit(f"streamspec: the results are of adapter {doc.get('adapter')!r}, which is not "
                              f"installed here ({exc}); name the file with --file")
         if path is None:
