@@ -1,7 +1,9 @@
 """The wheel, installed into a fresh virtual environment outside the repository, is a working suite: the
 plugin registers itself (``pytest11``), ``streamspec run`` finds the installed cases, results go to
 ``./streamspec-results/`` in the current directory, ``streamspec load`` runs a short load test, and
-site-packages holds ``streamspec`` alone (no ``conformance``, ``reference`` or ``adapters``).
+site-packages holds ``streamspec`` alone (no ``conformance``, ``reference`` or ``adapters``), and an
+upgrade is gated from there with ``streamspec compare`` (the README's recipe, with h11 0.14.0 and 0.16.0
+as in ``tests/test_upgrade_recipe.py``).
 
 The new environment gets the wheel with ``--no-deps``; its dependencies come from this environment's
 site-packages through a ``.pth`` line (installing uvicorn, pytest, locust... again from the index would
@@ -72,3 +74,34 @@ def test_streamspec_load_from_the_wheel(installed, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     written = list((tmp_path / "streamspec-results" / "load").glob("*.json"))
     assert len(written) == 1 and json.loads(written[0].read_text())["gate"]
+
+
+@pytest.mark.timeout(240)
+def test_the_installed_wheel_gates_an_upgrade_with_compare(installed, tmp_path):
+    """The recipe from the installed command only: a run as installed (h11 0.16.0), a second environment
+    whose server sees h11 0.14.0 and the installed streamspec, a run with ``--python`` there, and
+    ``streamspec compare`` naming the regression (CVE-2025-43859) with exit status 1."""
+    other = tmp_path / "other"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True, timeout=60)
+    got = subprocess.run([sys.executable, "-m", "pip", "--python", str(other / "bin" / "python"), "install", "-q",
+                          "--no-deps", "h11==0.14.0"], capture_output=True, text=True, timeout=180)
+    if got.returncode != 0:
+        pytest.skip(f"h11 0.14.0 could not be installed from the package index: {got.stderr.strip()[-300:]}")
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    other_site = subprocess.run([str(other / "bin" / "python"), "-c", purelib], check=True, capture_output=True,
+                                text=True).stdout.strip()
+    installed_site = subprocess.run([str(installed / "python"), "-c", purelib], check=True, capture_output=True,
+                                    text=True).stdout.strip()
+    Path(other_site, "_streamspec_test_deps.pth").write_text(f"{installed_site}\n{sysconfig.get_paths()['purelib']}\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    cases = ["--case=hostile.chunk-data-no-crlf", "--case=chunking.head", "--ignore-expectations", "-q"]
+    pinned = run_in(work, [str(installed / "streamspec"), "run", *cases, "--results=pinned.json"], 120)
+    assert pinned.returncode == 0, pinned.stdout[-2000:]
+    tried = run_in(work, [str(installed / "streamspec"), "run", *cases, "--results=other.json",
+                          f"--python={other / 'bin' / 'python'}"], 120)
+    assert tried.returncode != 0, tried.stdout[-2000:]  # the old parser fails the case
+    gate = run_in(work, [str(installed / "streamspec"), "compare", "pinned.json", "other.json"], 60)
+    assert gate.returncode == 1, gate.stdout
+    assert "h11 0.16.0 -> 0.14.0" in gate.stdout
+    assert "hostile.chunk-data-no-crlf" in gate.stdout.split("NEW FAILURES (1)")[1]
