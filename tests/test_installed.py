@@ -15,11 +15,11 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from .side_env import THIS_SITE, purelib, side_env
 from .suite_runner import ROOT
 
 
@@ -30,14 +30,7 @@ def installed(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
                     str(tmp / "wheel"), str(ROOT)], check=True, capture_output=True, timeout=120)
     wheel = next((tmp / "wheel").glob("streamspec-*.whl"))
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True, timeout=60)
-    py = tmp / "venv" / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
-                    str(wheel)], check=True, capture_output=True, timeout=120)
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    (site / "_streamspec_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return tmp / "venv" / "bin"
+    return side_env(tmp / "venv", [str(wheel)], [THIS_SITE], no_index=True).parent
 
 
 def run_in(cwd: Path, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
@@ -81,25 +74,14 @@ def test_the_installed_wheel_gates_an_upgrade_with_compare(installed, tmp_path):
     """The recipe from the installed command only: a run as installed (h11 0.16.0), a second environment
     whose server sees h11 0.14.0 and the installed streamspec, a run with ``--python`` there, and
     ``streamspec compare`` naming the regression (CVE-2025-43859) with exit status 1."""
-    other = tmp_path / "other"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True, timeout=60)
-    got = subprocess.run([sys.executable, "-m", "pip", "--python", str(other / "bin" / "python"), "install", "-q",
-                          "--no-deps", "h11==0.14.0"], capture_output=True, text=True, timeout=180)
-    if got.returncode != 0:
-        pytest.skip(f"h11 0.14.0 could not be installed from the package index: {got.stderr.strip()[-300:]}")
-    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    other_site = subprocess.run([str(other / "bin" / "python"), "-c", purelib], check=True, capture_output=True,
-                                text=True).stdout.strip()
-    installed_site = subprocess.run([str(installed / "python"), "-c", purelib], check=True, capture_output=True,
-                                    text=True).stdout.strip()
-    Path(other_site, "_streamspec_test_deps.pth").write_text(f"{installed_site}\n{sysconfig.get_paths()['purelib']}\n")
+    other = side_env(tmp_path / "other", ["h11==0.14.0"], [purelib(installed / "python"), THIS_SITE])
     work = tmp_path / "work"
     work.mkdir()
     cases = ["--case=hostile.chunk-data-no-crlf", "--case=chunking.head", "--ignore-expectations", "-q"]
     pinned = run_in(work, [str(installed / "streamspec"), "run", *cases, "--results=pinned.json"], 120)
     assert pinned.returncode == 0, pinned.stdout[-2000:]
     tried = run_in(work, [str(installed / "streamspec"), "run", *cases, "--results=other.json",
-                          f"--python={other / 'bin' / 'python'}"], 120)
+                          f"--python={other}"], 120)
     assert tried.returncode != 0, tried.stdout[-2000:]  # the old parser fails the case
     gate = run_in(work, [str(installed / "streamspec"), "compare", "pinned.json", "other.json"], 60)
     assert gate.returncode == 1, gate.stdout

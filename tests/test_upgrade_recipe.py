@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import sysconfig
 
 import pytest
 
+from .side_env import THIS_SITE, side_env
 from .suite_runner import ROOT, run_suite
 
 CASES = ("hostile.chunk-data-no-crlf", "chunking.head", "upload.exact.chunked")
@@ -23,18 +23,7 @@ CASES = ("hostile.chunk-data-no-crlf", "chunking.head", "upload.exact.chunked")
 
 @pytest.fixture(scope="module")
 def old_h11(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("h11-0.14")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True, timeout=60)
-    py = tmp / "venv" / "bin" / "python"
-    got = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
-                          "h11==0.14.0"], capture_output=True, text=True, timeout=180)
-    if got.returncode != 0:
-        pytest.skip(f"h11 0.14.0 could not be installed from the package index: {got.stderr.strip()[-300:]}")
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    with open(f"{site}/_streamspec_test_deps.pth", "w") as pth:
-        pth.write(sysconfig.get_paths()["purelib"] + "\n")
-    return py
+    return side_env(tmp_path_factory.mktemp("h11-0.14") / "venv", ["h11==0.14.0"], [THIS_SITE])
 
 
 def compare(base, candidate):
