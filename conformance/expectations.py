@@ -39,6 +39,9 @@ in every run and the matrix says what users will see. ``--ignore-expectations`` 
 from __future__ import annotations
 
 import fnmatch
+import json
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,22 +150,13 @@ print(json.dumps(out))
 
 
 def installed_versions(names: list[str], python: str | None = None) -> dict[str, str]:
-    """{name: version or "not installed"} in this interpreter, or in ``python`` (the server's, when the
-    run uses ``--python``): expectations are about the framework that serves, not the suite's copy."""
+    """{name: version or "not installed"} as ``python`` (the server's interpreter under ``--python``; by
+    default this one) sees them: expectations are about the framework that serves, not the suite's copy.
+    One short subprocess, and only when an expectation names versions."""
     if not names:
         return {}
-    if python is None:
-        from importlib.metadata import PackageNotFoundError, version
-        out = {}
-        for name in names:
-            try:
-                out[name] = version(name)
-            except PackageNotFoundError:
-                out[name] = "not installed"
-        return out
-    import json
-    import subprocess
-    proc = subprocess.run([python, "-c", _VERSIONS_SCRIPT, *names], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([python or sys.executable, "-c", _VERSIONS_SCRIPT, *names], capture_output=True,
+                          text=True, timeout=60)
     if proc.returncode != 0:
         raise ExpectationsError(f"could not read package versions from {python}: {proc.stderr.strip()[-300:]}")
     return json.loads(proc.stdout)
