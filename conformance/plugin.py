@@ -1,7 +1,8 @@
 """The pytest plugin behind ``pytest conformance``: options, the target server, results.
 
-Loaded from the repository's root ``conftest.py``, so ``pytest --help`` lists the options. The plugin
-only starts a server when a conformance case asks for the ``target`` fixture.
+Loaded through its ``pytest11`` entry point (``pyproject.toml``), in a checkout as when installed, so
+``pytest --help`` lists the options. It only starts a server when a conformance case asks for the
+``target`` fixture, and does nothing in a pytest run that collected no streamspec case.
 """
 
 from __future__ import annotations

@@ -106,13 +106,8 @@ def describe_run(doc: dict) -> str:
     """``sanic/sanic (sanic 25.12.1, python 3.11.7)``: what a results file is of."""
     adapter, server = doc.get("adapter", "?"), doc.get("server", "?")
     versions = doc.get("versions", {})
-    named = [f"{k} {versions[k]}" for k in (adapter, server) if k in versions]
-    named += [f"python {versions['python']}"] if "python" in versions else []
-    seen = []
-    for item in named:
-        if item not in seen:
-            seen.append(item)
-    return f"{adapter}/{server}" + (f" ({', '.join(seen)})" if seen else "")
+    named = dict.fromkeys(f"{k} {versions[k]}" for k in (adapter, server, "python") if k in versions)
+    return f"{adapter}/{server}" + (f" ({', '.join(named)})" if named else "")
 
 
 def compare(base: dict, candidate: dict, tolerance: float = 0.5, fail_on_figures: bool = False) -> Comparison:
