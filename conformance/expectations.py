@@ -25,6 +25,13 @@ An expectation can depend on versions, as PEP 440 specifiers on installed distri
     versions = ["granian>=2.8"]   # every requirement must hold; omit: any version
     reason = "..."
 
+A file can include others (top level, before any entry): their entries apply after the file's own, under
+the same rules. ``streamspec:NAME`` is a file shipped in the streamspec package, e.g. the findings of the
+ASGI servers themselves (their request parsers), shared by every adapter served by
+``streamspec.asgi_servers``; any other path is relative to the including file::
+
+    include = ["streamspec:asgi_servers_expectations.toml"]
+
 One whose versions do not hold is not applied, and the run says so (a line at its end, and
 ``expectations_not_applied`` in the results file), so an upgrade that fixed a bug, or one that an
 expectation was never written for, is visible rather than silently judged by a stale entry.
@@ -97,13 +104,34 @@ class ExpectationsError(ValueError):
     """An expectations file that cannot be read as written (a bad field, a bad version specifier)."""
 
 
+def _included(path: Path, name: str) -> Path:
+    """Where an ``include`` entry points: ``streamspec:NAME`` in the package, else relative to ``path``."""
+    if name.startswith("streamspec:"):
+        import streamspec
+
+        return Path(streamspec.__file__).parent / name.partition(":")[2]
+    return path.parent / name
+
+
+def _entries(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
+    """Every ``[[expected]]`` table of ``path`` and, after them, of the files it includes (depth first)."""
+    if path.resolve() in seen:
+        raise ExpectationsError(f"{path}: includes itself (through {' -> '.join(map(str, seen))})")
+    if not path.exists():
+        raise ExpectationsError(f"{seen[-1] if seen else path}: included file {path} does not exist")
+    data = tomllib.loads(path.read_text())
+    entries = list(data.get("expected", []))
+    for name in data.get("include", []):
+        entries += _entries(_included(path, name), (*seen, path.resolve()))
+    return entries
+
+
 def load(path: Path | None, server: str, installed: dict[str, str] | None = None) -> Expectations:
     """Expectations that apply to ``server`` and, where an entry names versions, to ``installed``."""
     if path is None or not path.exists():
         return Expectations([])
-    data = tomllib.loads(path.read_text())
     out, skipped = [], []
-    for entry in data.get("expected", []):
+    for entry in _entries(path):
         versions = entry.get("versions", ())
         versions = (versions,) if isinstance(versions, str) else tuple(versions)
         for text in versions:
@@ -126,7 +154,7 @@ def named_distributions(path: Path | None) -> list[str]:
     if path is None or not path.exists():
         return []
     names = set()
-    for entry in tomllib.loads(path.read_text()).get("expected", []):
+    for entry in _entries(path):
         versions = entry.get("versions", ())
         for text in (versions,) if isinstance(versions, str) else versions:
             try:
