@@ -113,7 +113,25 @@ def python_module_command(module: str, *args: str) -> Callable[[LaunchOptions], 
     """A ``command`` that runs ``python -m module --host H --port P [args]`` (the common case)."""
 
     def command(options: LaunchOptions) -> list[str]:
-        return [options.python, "-m", module, "--host", options.host, "--port", str(options.port), *args,
+        return [options.python, "-m", module, "--host", options.host, "--port", str(options.port),
+                *options.extra_args]
+
+    return command
+
+
+def asgi_app_command(app: str, uvicorn_http: str = "h11") -> Callable[[LaunchOptions], list[str]]:
+    """A ``command`` that serves the ASGI app ``app`` (``"module:attr"``) under the server the run chose.
+
+    ``python -m streamspec.asgi_servers --server S --app module:attr --host H --port P``: the same runner
+    the reference uses, so ``--server`` reaches it (``python_module_command`` passes no server on).
+    ``uvicorn_http`` picks uvicorn's protocol (``h11``, or ``httptools`` as ``uvicorn[standard]`` does in
+    production); the other servers ignore it. The adapter's ``servers`` should be a subset of
+    ``streamspec.asgi_servers.SERVERS``.
+    """
+
+    def command(options: LaunchOptions) -> list[str]:
+        return [options.python, "-m", "streamspec.asgi_servers", "--server", options.server, "--app", app,
+                "--uvicorn-http", uvicorn_http, "--host", options.host, "--port", str(options.port),
                 *options.extra_args]
 
     return command
