@@ -175,6 +175,11 @@ class ServerProcess:
                 answer = http_get_json(self.host, self.port, "/probe", timeout=1.0)
             except Exception as exc:  # not listening yet, or still starting
                 last_error = f"{type(exc).__name__}: {exc}"
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                if status is not None and self._listening():
+                    # our own server answers, but not /probe as the contract says: waiting will not help
+                    raise ServerError(f"{self.name} answers GET /probe with {status}: an adapter must serve "
+                                      f"/probe and /health (ADAPTERS.md, 'The contract'){self.tail_suffix()}")
                 tail = self.tail_suffix()
                 if _bind_failed(tail):  # socketify logs the failed bind and keeps running
                     raise PortTaken(f"{self.name} could not listen on port {self.port}{tail}") from None
@@ -186,6 +191,19 @@ class ServerProcess:
                               f"started (pid {answer.get('pid')}): is another server on that port?")
         raise ServerError(f"{self.name} was not ready after {timeout:.0f}s ({last_error})"
                           f"{self.tail_suffix()}")
+
+    def _listening(self) -> bool:
+        """Whether a process we started listens on our port (so an answer on it is our server's)."""
+        import psutil
+
+        for pid in self.pids():
+            try:
+                conns = psutil.Process(pid).net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port for c in conns):
+                return True
+        return False
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM the whole process group, SIGKILL what is left after ``grace`` seconds."""

@@ -95,6 +95,16 @@ def test_server_that_dies_on_start_stops_the_run_with_its_output(tmp_path):
     assert "No module named 'tests.nonexistent_module'" in out  # the server's own stderr tail
 
 
+def test_server_without_probe_is_named_at_once():
+    """Our own process answers on the port, but /probe is 404: exit 3 with that said, within seconds."""
+    started = time.monotonic()
+    proc = pytest_conformance("--app=tests.no_probe_app:app", "--case=chunking.head")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert "answers GET /probe with 404: an adapter must serve /probe and /health" in out
+    assert time.monotonic() - started < 25  # not the 30 s start bound
+
+
 def test_server_that_dies_mid_run_fails_that_case_and_the_run_goes_on(tmp_path):
     """A server killed by a case's traffic fails that case (a MUST-level defect of the server), with the
     server's own last words in the results; the next case gets a fresh server."""
