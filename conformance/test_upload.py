@@ -145,8 +145,10 @@ def test_upload_backpressure(target, figures):
     """A slow consumer pushes back on the client: the handler waits 5 ms after each piece of a 32 MiB
     upload; the bytes the client has written may run at most 12 MiB ahead of the bytes the handler has
     received (sampled from the probe after every MiB written), so the client's writes block instead of
-    the server buffering. Precondition: the consumer was really slower than the client (the writes did
-    block, or the lead grew past 1 MiB)."""
+    the server buffering. Preconditions: the handler waited the 5 ms after each piece (the median gap
+    between its pieces in the probe is at least 4 ms: an adapter that ignores ``consume_delay`` is told
+    so), and the consumer was really slower than the client (the writes did block, or the lead grew past
+    1 MiB)."""
     big = BigBody(SLOW_UPLOAD_BLOCKS)
     plan = _plan("slowup", consume_delay_ms=SLOW_CONSUME_MS)
     up = _upload(target, "length", plan, big.total, sndbuf=64 * 1024)
@@ -160,6 +162,15 @@ def test_upload_backpressure(target, figures):
     finally:
         up.close()
     figures.update(max_lead_mib=round(max(leads) / MiB, 2), client_blocked_s=round(up.blocked, 2))
+    # the handler really was slow: it waited consume_delay after each piece (an adapter that ignores the
+    # parameter leaves a fast consumer, and a bounded lead would then prove nothing about pushing back)
+    times = [e["t"] for e in upload_record(target, plan.request_id).get("events", []) if e["kind"] == "piece"]
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    median_gap_ms = gaps[len(gaps) // 2] * 1000 if gaps else 0.0
+    figures.update(median_piece_gap_ms=round(median_gap_ms, 2))
+    precondition(median_gap_ms >= 0.8 * SLOW_CONSUME_MS,
+                 f"the handler took its pieces {median_gap_ms:.2f} ms apart (median of {len(gaps)} gaps), not the "
+                 f"{SLOW_CONSUME_MS} ms consume_delay the plan asked for: the adapter ignores consume_delay")
     precondition(up.blocked > 0.05 or max(leads) > MiB,
                  f"the consumer kept up with the client (writes blocked {up.blocked:.2f} s, lead at most "
                  f"{max(leads) / MiB:.1f} MiB): no backpressure was needed")
