@@ -26,6 +26,15 @@ BUILTIN = {
     "socketify": "streamspec.adapters.socketify_adapter:ADAPTER",
     "nexios": "streamspec.adapters.nexios_adapter:ADAPTER",
     "django": "streamspec.adapters.django_adapter:ADAPTER",
+    "starlette": "streamspec.adapters.starlette_adapter:ADAPTER",
+    "starlette-mw": "streamspec.adapters.starlette_adapter:MW_ADAPTER",
+    "fastapi": "streamspec.adapters.fastapi_adapter:ADAPTER",
+    "fastapi-mw": "streamspec.adapters.fastapi_adapter:MW_ADAPTER",
+    "litestar": "streamspec.adapters.litestar_adapter:ADAPTER",
+    "quart": "streamspec.adapters.quart_adapter:ADAPTER",
+    "falcon": "streamspec.adapters.falcon_adapter:ADAPTER",
+    "tornado": "streamspec.adapters.tornado_adapter:ADAPTER",
+    "blacksheep": "streamspec.adapters.blacksheep_adapter:ADAPTER",
 }
 
 #: Not a server we start: ``--adapter=external --base-url=...`` targets a running deployment.
