@@ -84,9 +84,25 @@ class Upload:
                 raise
             raise AssertionError(f"the upload stalled: after {self.sent} body bytes the server took no more for "
                                  f"{timeout:g} s") from None
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise AssertionError(f"the server closed the connection after {self.sent} body bytes "
+                                 f"({type(exc).__name__}); {self._early_answer()}") from None
         self.sent += len(data)
         self.blocked += blocked
         return blocked
+
+    def _early_answer(self) -> str:
+        """What the server answered before it closed a connection the upload was still writing to."""
+        try:
+            if self.ex.ending == "open":
+                self.conn.read_head(1.0)
+            if self.ex.ending == "open":
+                self.conn.read_body(timeout=1.0)
+        except Exception:  # noqa: BLE001 - whatever arrived is reported below
+            pass
+        if self.ex.status is None:
+            return "it sent no answer"
+        return f"it answered {self.ex.status} {self.ex.body[:120]!r}"
 
     def send_all(self, body: bytes, sizes) -> None:
         """The whole body in pieces of ``sizes`` (which sum to its length), then its end."""
