@@ -7,10 +7,12 @@ received, piece by piece, with live counters. The answer's byte count and SHA-25
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
 import h11
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +20,7 @@ from . import bounds
 from .cases import case, precondition
 from .download_client import MemoryWatch
 from .helpers import new_id
-from .upload_client import (BigBody, MiB, Upload, body_bytes, kinds, upload_answer, upload_record,
+from .upload_client import (BigBody, MiB, Refused, Upload, body_bytes, kinds, upload_answer, upload_record,
                            wait_record)
 from .wire import WireTimeout
 from streamspec.uploads import UploadPlan, expected_answer
@@ -113,6 +115,21 @@ def test_upload_incremental(target, figures, framing):
     assert got == expected_answer(body), f"the answer is {got}, the body sent was {expected_answer(body)}"
 
 
+@contextlib.contextmanager
+def size_limit_is_unsupported(total: int):
+    """A server that refuses a large upload with 413 applies a request size limit, which RFC 9110 §15.5.14
+    allows (Litestar's default is 10 MB, Quart's 16 MiB, Tornado's 100 MB): the case cannot judge how it
+    streams such an upload, so it is ``unsupported`` with that said, never passed and never failed. Any
+    other early answer or close is a failure, as before."""
+    try:
+        yield
+    except Refused as exc:
+        if exc.status != 413:
+            raise
+        pytest.skip(f"unsupported: the server refused the {total // MiB} MiB upload with 413 (a request size "
+                    f"limit; raise it to judge this case): {exc}")
+
+
 @case("upload.memory", "MUST", "resource limits; ASGI HTTP spec 'receive' (flow control)",
       requires=("uploads", "local-process"), fresh_server=True)
 def test_upload_memory(target, figures):
@@ -125,9 +142,10 @@ def test_upload_memory(target, figures):
     t0 = time.monotonic()
     up = _upload(target, "length", plan, big.total)
     try:
-        for i in range(big.blocks):
-            up.send(big.block(i))
-        got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
+        with size_limit_is_unsupported(big.total):
+            for i in range(big.blocks):
+                up.send(big.block(i))
+            got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
     finally:
         growth = watch.stop()
         up.close()
@@ -154,11 +172,12 @@ def test_upload_backpressure(target, figures):
     up = _upload(target, "length", plan, big.total, sndbuf=64 * 1024)
     leads = []
     try:
-        for i in range(big.blocks):
-            up.send(big.block(i))
-            record = upload_record(target, plan.request_id)
-            leads.append(up.sent - int(record.get("counters", {}).get("bytes", 0)))
-        got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
+        with size_limit_is_unsupported(big.total):
+            for i in range(big.blocks):
+                up.send(big.block(i))
+                record = upload_record(target, plan.request_id)
+                leads.append(up.sent - int(record.get("counters", {}).get("bytes", 0)))
+            got = upload_answer(up.answer(head_s=bounds.BODY_S + 30))
     finally:
         up.close()
     figures.update(max_lead_mib=round(max(leads) / MiB, 2), client_blocked_s=round(up.blocked, 2))

@@ -85,8 +85,9 @@ class Upload:
             raise AssertionError(f"the upload stalled: after {self.sent} body bytes the server took no more for "
                                  f"{timeout:g} s") from None
         except (BrokenPipeError, ConnectionResetError) as exc:
-            raise AssertionError(f"the server closed the connection after {self.sent} body bytes "
-                                 f"({type(exc).__name__}); {self._early_answer()}") from None
+            answered = self._early_answer()  # reads the answer, if any, so the status is known below
+            raise Refused(self.ex.status, f"the server closed the connection after {self.sent} body bytes "
+                                          f"({type(exc).__name__}); {answered}") from None
         self.sent += len(data)
         self.blocked += blocked
         return blocked
@@ -130,10 +131,21 @@ class Upload:
         self.conn.close()
 
 
+class Refused(AssertionError):
+    """The server answered (or closed) before it took the whole body: ``status`` is its answer, if any."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def upload_answer(ex: Exchange) -> dict:
-    """The JSON answer of a 200 from /upload, or an AssertionError saying what arrived instead."""
+    """The JSON answer of a 200 from /upload, or an AssertionError saying what arrived instead (``Refused``
+    for a 413: the server's request size limit, which a case about large uploads reports as such)."""
     what = f"{ex.method} {ex.target.split('?')[0]}"
     assert ex.status is not None, f"{what}: no answer ({ex.ending}: {ex.error or 'nothing arrived'})"
+    if ex.status == 413:
+        raise Refused(413, f"{what} answered 413, expected 200; body starts {ex.body[:160]!r}")
     assert ex.status == 200, f"{what} answered {ex.status}, expected 200; body starts {ex.body[:160]!r}"
     assert ex.ending == "complete", f"{what}: the answer did not end properly ({ex.ending}: {ex.error})"
     try:
