@@ -57,6 +57,8 @@ def exchange(port: int, raw: bytes, wait: float = 2.0) -> bytes:
                 data += chunk
         except socket.timeout:
             data += b"\n[... quiet for %.1f s, connection still open]" % wait
+        except ConnectionResetError:
+            data += b"\n[connection reset by the server]"
     return data
 
 
