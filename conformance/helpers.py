@@ -53,8 +53,10 @@ def head_while_held(target: Target, conn: WireConnection, ex: Exchange, request_
     conn.read_head(bounds.HEAD_S, final=False)
     before = ex.status is not None
     view = target.probe.record(request_id, release=True)
+    diary = [e["kind"] for e in (view.events if view is not None else []) if e["kind"] != "chunk"][:12]
     precondition(view is not None and view.first(produced) is None,
-                 f"the producer did not wait for its release (hold=1): the probe shows {produced!r} before it")
+                 f"the producer did not wait for its release (hold=1): the probe shows {produced!r} before it "
+                 f"(its diary at the release: {diary})")
     if not before:
         conn.read_head(bounds.HEAD_S)  # after the release, so the failure can say when the head came
     return before, view
