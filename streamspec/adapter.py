@@ -113,7 +113,7 @@ def python_module_command(module: str, *args: str) -> Callable[[LaunchOptions], 
     """A ``command`` that runs ``python -m module --host H --port P [args]`` (the common case)."""
 
     def command(options: LaunchOptions) -> list[str]:
-        return [options.python, "-m", module, "--host", options.host, "--port", str(options.port),
+        return [options.python, "-m", module, "--host", options.host, "--port", str(options.port), *args,
                 *options.extra_args]
 
     return command
