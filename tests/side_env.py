@@ -38,3 +38,22 @@ def side_env(path: Path, packages: list[str], borrow: list[Path], no_index: bool
         pytest.skip(f"{' '.join(packages)} could not be installed: {got.stderr.strip()[-300:]}")
     (purelib(python) / "_streamspec_test_deps.pth").write_text("".join(f"{site}\n" for site in borrow))
     return python
+
+
+def build_wheel(source: Path, out: Path) -> Path:
+    """``pip wheel`` of ``source`` into ``out``, one build at a time across test processes: a build without
+    isolation writes ``build/`` and ``*.egg-info`` into the source tree, and two xdist workers building the
+    same tree at once corrupt each other's wheel (seen: an installed wheel without ``streamspec``)."""
+    import fcntl
+
+    with open(Path(tempfile_dir()) / "streamspec-wheel-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                        str(out), str(source)], check=True, capture_output=True, timeout=120)
+    return next(out.glob("*.whl"))
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()

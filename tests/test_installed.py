@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .side_env import THIS_SITE, purelib, side_env
+from .side_env import THIS_SITE, build_wheel, purelib, side_env
 from .suite_runner import ROOT
 
 
@@ -27,9 +27,7 @@ from .suite_runner import ROOT
 def installed(tmp_path_factory) -> Path:
     """A venv with the built wheel installed; returns its bin directory."""
     tmp = tmp_path_factory.mktemp("installed")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp / "wheel"), str(ROOT)], check=True, capture_output=True, timeout=120)
-    wheel = next((tmp / "wheel").glob("streamspec-*.whl"))
+    wheel = build_wheel(ROOT, tmp / "wheel")
     return side_env(tmp / "venv", [str(wheel)], [THIS_SITE], no_index=True).parent
 
 
@@ -92,25 +90,26 @@ def test_the_installed_wheel_gates_an_upgrade_with_compare(installed, tmp_path):
 @pytest.mark.timeout(300)
 def test_the_worked_example_adapter_installs_and_runs_end_to_end(installed, tmp_path):
     """ADAPTERS.md's worked example (``examples/adapter-package``) built as a wheel and installed beside
-    the installed streamspec: its entry point names it, the whole suite runs against it from outside the
-    repository, and its run is green against its own expectations file (shipped in its package); the
+    the installed streamspec: its entry point names it, the suite's families that it serves and lacks run
+    against it from outside the repository, and its run is green against its own expectations file (shipped in its package); the
     capabilities it declares lacked are ``unsupported`` with its reason, never passed."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp_path / "wheel"), str(ROOT / "examples" / "adapter-package")],
-                   check=True, capture_output=True, timeout=120)
-    wheel = next((tmp_path / "wheel").glob("streamspec_example_adapter-*.whl"))
+    wheel = build_wheel(ROOT / "examples" / "adapter-package", tmp_path / "wheel")
     python = side_env(tmp_path / "venv", [str(wheel)], [purelib(installed / "python"), THIS_SITE], no_index=True)
     work = tmp_path / "work"
     work.mkdir()
     listed = run_in(work, [str(python), "-m", "streamspec", "run", "--adapter=nosuch"], 60)
     assert "example-starlette" in listed.stderr, listed.stderr
-    proc = run_in(work, [str(python), "-m", "streamspec", "run", "--adapter=example-starlette", "-q"], 280)
+    # the families it serves and the ones it lacks (hostile framing and the timing-heavy abort and
+    # backpressure families are judged on the built-in starlette adapter: CI's time is the limit here)
+    families = ["--case=chunking.*", "--case=errors.*", "--case=sse.*", "--case=upload.*", "--case=echo.*",
+                "--case=files.*", "--case=objects.*"]
+    proc = run_in(work, [str(python), "-m", "streamspec", "run", "--adapter=example-starlette", "-q", *families], 280)
     results = work / "streamspec-results" / "runs" / "example-starlette-uvicorn.json"
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     doc = json.loads(results.read_text())
     assert doc["versions"]["streamspec-example-adapter"] == "0.1.0"
     outcomes = {c["id"]: c for c in doc["cases"]}
-    assert len(outcomes) > 100 and doc["summary"]["pass"] > 60
+    assert len(outcomes) > 60 and doc["summary"]["pass"] > 30
     lacked = [c for c in outcomes.values() if c["id"].startswith(("files.", "objects."))]
     assert lacked and all(c["outcome"] == "unsupported" and "serves no downloads" in c["reason"] for c in lacked)
     assert all(c["outcome"] != "unsupported" for i, c in outcomes.items() if i.startswith(("upload.", "echo.")))

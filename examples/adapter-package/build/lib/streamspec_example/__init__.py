@@ -1,1 +1,0 @@
-"""A worked third-party streamspec adapter: ``app.py`` serves the contract, ``adapter.py`` declares it."""
