@@ -3,7 +3,11 @@
 ``app = Quart(__name__)`` with its default configuration, kept on purpose: ``RESPONSE_TIMEOUT`` (60 s: a
 streamed response still running after that is cut), ``BODY_TIMEOUT`` (60 s) and ``MAX_CONTENT_LENGTH``
 (16 MiB: a larger request body is refused with 413) are the knobs the "Streaming responses" and "Request
-body" how-tos name; a verdict they decide says so in the findings.
+body" how-tos name; a verdict they decide says so in the findings. ``RESPONSE_TIMEOUT`` bounds the sending
+of every response (``asyncio.wait_for`` around it, ``quart/asgi.py:104-113``), downloads included: a
+256 MiB file read by a client slower than about 4.4 MiB/s is cut at 60 s (the "Streaming responses"
+how-to: "Quart by default will timeout long responses ... the recommendation is to set the timeout attribute
+on a specific response to ``None``", which it shows for the SSE route only, and so does this app).
 
 * ``/stream``: the "Streaming responses" how-to: an async generator returned with status and headers
   (``return async_generator(), 200, headers``), ``Content-Length`` among them when the plan declares one;
@@ -22,8 +26,13 @@ body" how-tos name; a verdict they decide says so in the findings.
   file with aiofiles, returned with the ``Content-Disposition`` and ``Content-Length`` a user writes.
 * ``/object/<name>``: one aiobotocore client opened in ``@app.before_serving`` and closed in
   ``@app.after_serving`` ("Startup and Shutdown"), the body read under ``async with`` in the generator.
-* ``/upload``: ``async for data in request.body`` (the "Request body" how-to: "consume the body in
-  chunks"); ``/echo``: a generator over ``request.body`` returned as the response.
+* ``/upload``: the "Consuming the request body" how-to's "Advanced usage": ``async with
+  timeout(app.config['BODY_TIMEOUT']): async for data in request.body: ...`` ("Usage of body will not
+  [timeout] and it is up to you to wrap usage in a timeout"). The how-to imports ``timeout`` from
+  async-timeout, which Quart does not install; ``asyncio.timeout`` is the standard library's form of the same
+  context manager (Python 3.11). ``/echo``: a generator over ``request.body`` under the same timeout,
+  returned as the response (Quart serves the response while the body still arrives: a separate task feeds
+  ``request.body`` from ``receive()``, ``quart/asgi.py:48-70``).
 """
 
 from __future__ import annotations
@@ -172,10 +181,11 @@ async def upload():
     with UploadLog(plan) as log:
         if plan.reject:
             return "rejected\n", plan.reject  # the body is never asked for
-        async for data in request.body:
-            log.piece(data)
-            if plan.consume_delay_ms:
-                await asyncio.sleep(plan.consume_delay_ms / 1000)
+        async with asyncio.timeout(app.config["BODY_TIMEOUT"]):
+            async for data in request.body:
+                log.piece(data)
+                if plan.consume_delay_ms:
+                    await asyncio.sleep(plan.consume_delay_ms / 1000)
         answer = log.finish()
     return answer
 
@@ -190,12 +200,13 @@ async def echo():
 
     async def echoed():
         with UploadLog(plan) as log:
-            async for data in body:
-                log.piece(data)
-                if data:
-                    yield echo_transform(data)
-                if plan.consume_delay_ms:
-                    await asyncio.sleep(plan.consume_delay_ms / 1000)
+            async with asyncio.timeout(app.config["BODY_TIMEOUT"]):
+                async for data in body:
+                    log.piece(data)
+                    if data:
+                        yield echo_transform(data)
+                    if plan.consume_delay_ms:
+                        await asyncio.sleep(plan.consume_delay_ms / 1000)
             log.finish()
 
     return echoed(), 200, {"Content-Type": "application/octet-stream", "Cache-Control": "no-store"}
