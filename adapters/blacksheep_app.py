@@ -6,12 +6,22 @@
   "Chunked encoding ... ``StreamedContent``" takes an async generator *function*), the plan's length passed as
   ``data_length`` when it declares one (else ``-1``: chunked). ``raise_as=http`` raises
   ``blacksheep.exceptions.HTTPException(503, ...)``. No disconnect watcher, no error handling, no
-  ``aclosing``: BlackSheep iterates the provider after the handler returned.
+  ``aclosing``: BlackSheep iterates the provider after the handler returned. The docs' provider ends with
+  ``yield b""`` (BlackSheep's end-of-body marker); this one yields the producer's chunks as they come and
+  adds no marker (``send_asgi_response`` closes the body itself when the provider ends).
 * ``/sse``: ``ServerSentEventsResponse(events_provider)`` ("Server-Sent Events": the response class for a
-  handler that must also answer 204 or 400), each event a ``TextServerSentEvent(data, event=..., id=...)``
-  (the docs' class for plain-text data; ``ServerSentEvent`` JSON-encodes its data), a retry a
+  handler that must also answer 204 or 400), each event a ``TextServerSentEvent(data, event=..., id=...)``, a retry a
   ``TextServerSentEvent("", retry=...)``, a keep-alive tick one with only a ``comment`` (BlackSheep has no
-  ping of its own).
+  ping of its own). The docs lead with a handler that is itself an async generator annotated
+  ``-> AsyncIterable[ServerSentEvent]``; that form cannot answer 204 or 400, so this uses the page's second
+  form ("Defining a server-sent events route controlling the Response object"). The page's "Handling client
+  disconnections and application shutdown" teaches ``if await request.is_disconnected(): break`` in the
+  event loop ("it is generally necessary to handle client disconnections"), so the provider checks it before
+  each item; its other check, ``is_stopping()``, works only with ``APP_SIGNAL_HANDLER=1`` set (not the
+  default), so it is left out. ``ServerSentEvent`` itself would JSON-encode every payload (``"data": "An
+  object that will be transmitted to the client, in JSON"``); ``TextServerSentEvent`` (exported by
+  ``blacksheep.server.sse``, docstring: "A string that will be transmitted to the client as is") is its text
+  form.
 * ``/file/{name}``: ``file(path_string, content_type, file_name=name)`` ("Responses": "file ... for download
   (attachment)"; its docstring: "this method does not handle cache, ETag and HTTP 304 Not Modified"), the path
   joined to the root as users join it; ``/file-stream/{name}``: ``StreamedContent`` over an aiofiles
@@ -97,6 +107,8 @@ async def sse(request: Request) -> Response:
 
     async def events():
         async for item in produce_events(plan):
+            if await request.is_disconnected():  # the docs' check, once per item
+                break
             if isinstance(item, SseRetry):
                 yield TextServerSentEvent("", retry=item.ms)
             elif isinstance(item, SseEvent):
