@@ -1,10 +1,10 @@
 """The scenario contract served by Starlette, written the way Starlette's docs teach it.
 
 ``app`` is a plain ``Starlette(routes=[...], lifespan=...)``; ``app_mw`` is the same routes behind one
-pass-through ``BaseHTTPMiddleware`` (the "Middleware" page: "subclass ``BaseHTTPMiddleware`` and override
-``async def dispatch(request, call_next)``"), whose ``dispatch`` is ``return await call_next(request)``:
-most real applications run behind at least one such middleware, and the matrix shows what it does to
-streaming (adapter ``starlette-mw``).
+pass-through ``BaseHTTPMiddleware`` ("Middleware" page, BaseHTTPMiddleware, Usage: "To implement a middleware
+class using ``BaseHTTPMiddleware``, you must override the ``async def dispatch(request, call_next)`` method"),
+whose ``dispatch`` is ``return await call_next(request)``: most real applications run behind at least one such
+middleware, and the matrix shows what it does to streaming (adapter ``starlette-mw``).
 
 * ``/stream``: ``StreamingResponse(async_generator)`` ("Responses" page: "Takes an async generator or a
   normal generator/iterator and streams the response body"), ``Content-Length`` passed in ``headers`` when
@@ -13,21 +13,38 @@ streaming (adapter ``starlette-mw``).
   error propagates to Starlette's ``ServerErrorMiddleware``. ``raise_as=http`` raises
   ``starlette.exceptions.HTTPException(503)``. There is nowhere to put ``aclosing``: the response iterates
   after the endpoint returned, so the cleanup cases measure what Starlette does with the generator.
-* ``/sse``: sse-starlette's ``EventSourceResponse`` (the SSE library Starlette's ecosystem uses; its README:
-  "return EventSourceResponse(event_generator())"), each logical item as its ``ServerSentEvent`` (``id``,
-  ``event``, ``data``; ``retry`` alone for ``SseRetry``). Its own ping keeps the connection alive: set to the
-  plan's ``keepalive`` when asked (``ping=``), its 15 s default otherwise; the separator is its default CRLF.
+* ``/sse``: sse-starlette's ``EventSourceResponse`` (the "Third party responses" section of the Responses
+  page; its README: "return EventSourceResponse(generator)"), each logical item as its ``ServerSentEvent``
+  (``id``, ``event``, ``data``; ``retry`` alone for ``SseRetry``). Its defaults are kept, and this is how they
+  meet the contract (sse_starlette/sse.py 3.7.0):
+  - ping: README "Customize Ping": "By default, the server sends a ping every 15 seconds. You can customize
+    this by: 1. setting the ``ping`` parameter". The plan's ``keepalive`` is passed as ``ping=`` when asked
+    (so the producer yields no keep-alive ticks); otherwise its 15 s default runs. A ping is the comment
+    ``: ping - <UTC timestamp>`` (a comment line, never dispatched; ``sse.keepalive`` counts it).
+  - framing: CRLF line ends (``DEFAULT_SEPARATOR``); multi-line data split at CR, LF and CRLF into one
+    ``data:`` line each (``ServerSentEvent.encode``).
+  - headers: ``Cache-Control: no-store`` (``setdefault``: the contract asks ``no-cache``; ``sse.no-cache``
+    accepts either, as WHATWG's EventSource fetches with cache mode "no-store"), ``X-Accel-Buffering: no``,
+    ``Connection: keep-alive``; no headers are passed by the adapter.
+  - it watches ``receive()`` for ``http.disconnect`` itself (``_listen_for_disconnect``), and a shutdown
+    watcher (it patches uvicorn's ``Server.handle_exit`` at import); ``send_timeout`` is ``None`` (a client
+    that stops reading is waited for without bound); HEAD is answered with the head only.
 * ``/file/{name}``: ``FileResponse(path, filename=name)`` ("FileResponse: Asynchronously streams a file as
-  the response ... ``filename`` - If set, this will be included in the response Content-Disposition"),
-  ``path`` joined to the root as users join it (no containment check: the docs show none for a handler).
-  ``{name}`` is Starlette's default ``str`` convertor (one segment, percent-decoded).
+  the response ... ``filename`` - If set, this will be included in the response ``Content-Disposition``";
+  ``content_disposition_type`` "attachment" is its default), ``path`` joined to the root as users join it
+  (no containment check: the docs show none for a handler). ``{name}`` is Starlette's default ``str``
+  convertor (one segment, percent-decoded).
 * ``/file-stream/{name}``: ``StreamingResponse`` over a generator reading the file in ``CHUNK_SIZE`` pieces
-  with aiofiles, with the ``Content-Disposition`` and ``Content-Length`` a user writes by hand.
+  with aiofiles, with the ``Content-Disposition`` and ``Content-Length`` a user writes by hand. The
+  Responses page says file-like objects "are normal iterators. So, you can return them directly in a
+  ``StreamingResponse``"; iterating a binary file yields lines (split at each ``\\n``, read in a thread),
+  not the contract's 4096-byte pieces, so the generator reads fixed pieces, the non-blocking way.
 * ``/object/{key}``: one aiobotocore client for the app, opened and closed by the ``lifespan`` context
   ("Lifespan" page), ``get_object(Range=...)`` in the endpoint, the body read under ``async with`` in a
   ``StreamingResponse`` generator, the store's status and headers passed on.
-* ``/upload``: ``async for chunk in request.stream()`` ("Requests" page: "You can also access the request
-  body as a stream"), ``/echo``: ``StreamingResponse`` over that same stream.
+* ``/upload``: ``async for chunk in request.stream()`` ("Requests" page, Request Body: "You can also access
+  the request body as a stream, using the ``async for`` syntax"), ``/echo``: ``StreamingResponse`` over that
+  same stream.
 """
 
 from __future__ import annotations
@@ -100,8 +117,8 @@ async def sse(request):
             elif isinstance(item, SseKeepAlive):  # not asked for: the library pings
                 raise AssertionError("keep-alive ticks were not requested")
 
-    ping = {"ping": plan.keepalive_s} if plan.keepalive_s else {}
-    return EventSourceResponse(events(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}, **ping)
+    ping = {"ping": plan.keepalive_s} if plan.keepalive_s else {}  # README "Customize Ping": the ``ping`` parameter
+    return EventSourceResponse(events(), **ping)
 
 
 async def download_file(request):
