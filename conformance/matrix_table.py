@@ -39,7 +39,8 @@ def load_docs(docs: list[dict]) -> list[dict]:
 
 def framework_version(doc: dict) -> str:
     versions = doc.get("versions", {})
-    name = doc["adapter"] if doc["adapter"] in versions else doc["server"]
+    family = doc["adapter"].split("-")[0]  # a variant adapter (fastapi-mw) shows its framework's version
+    name = next((n for n in (doc["adapter"], family) if n in versions), doc["server"])
     return versions.get(name, "")
 
 
