@@ -18,15 +18,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from streamspec import registry  # noqa: E402
-from streamspec.adapter import LaunchOptions  # noqa: E402
+from streamspec.adapter import LaunchOptions, asgi_app_command  # noqa: E402
 from streamspec.launch import ServerProcess, free_port  # noqa: E402
 
 HOST = "127.0.0.1"
 
 
 @contextlib.contextmanager
-def serving(adapter_name: str, server: str):
-    """The adapter's server on a free port, with a fixture tree and a store; yields (port, tree)."""
+def serving(adapter_name: str, server: str, app: str | None = None):
+    """The adapter's server on a free port, with a fixture tree and a store; yields (port, tree).
+    ``app`` (``"module:attr"``, importable from this folder) serves a wrapped ASGI app instead of the
+    adapter's own command, e.g. one with an extra diagnostic route."""
     from conformance.store import MotoStore
     from streamspec.files import FILES_ROOT_ENV, build_tree
 
@@ -38,7 +40,10 @@ def serving(adapter_name: str, server: str):
             env = {FILES_ROOT_ENV: str(tree.root), **store.env()}
             os.environ.update(env)
             port = free_port()
-            argv = adapter.command(LaunchOptions(HOST, port, server))
+            command = asgi_app_command(app) if app else adapter.command
+            if app:
+                env["PYTHONPATH"] = str(Path(__file__).resolve().parent)
+            argv = command(LaunchOptions(HOST, port, server))
             with ServerProcess(argv, HOST, port, name=f"{adapter_name}/{server}", env=env):
                 print(f"===== {adapter_name} under {server} =====")
                 yield port, tree

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 from rawwire import HOST, echo_while_sending, error_mid_stream, get, reset, reset_while_blocked, serving, show
@@ -51,52 +49,42 @@ def _blocked_download(port: int, read: int) -> socket.socket:
 def st7_gc(server: str, mw: bool = False, singles: int = 8, downloads: int = 100) -> None:
     """ST7 (ST8 with ``mw``): leave streamed downloads mid-body (as files.abort and files.abort-many do);
     what stays open, and does a gc.collect() release it?"""
-    from streamspec.files import FILES_ROOT_ENV, build_tree
-    from streamspec.launch import ServerProcess, free_port
-
-    here = str(Path(__file__).resolve().parent)
     name = "ST8 starlette-mw" if mw else "ST7 starlette"
-    with tempfile.TemporaryDirectory(prefix="starlette-gc-") as tmp:
-        tree = build_tree(Path(tmp) / "tree")
-        port = free_port()
-        argv = [sys.executable, "-m", "streamspec.asgi_servers", "--server", server,
-                "--app", f"starlette_repro:gc_app{'_mw' if mw else ''}", "--uvicorn-http", "h11",
-                "--host", HOST, "--port", str(port)]
-        with ServerProcess(argv, HOST, port, name=f"starlette-gc/{server}",
-                           env={FILES_ROOT_ENV: str(tree.root), "PYTHONPATH": here}):
+    app = f"starlette_repro:gc_app{'_mw' if mw else ''}"
+    with serving("starlette-mw" if mw else "starlette", server, app=app) as (port, _tree):
 
-            def still_open() -> int:
-                data = get(port, "/probe?id=resources:")
-                return len(json.loads(data.partition(b"\r\n\r\n")[2])["resources"]["open"])
+        def still_open() -> int:
+            data = get(port, "/probe?id=resources:")
+            return len(json.loads(data.partition(b"\r\n\r\n")[2])["resources"]["open"])
 
-            def collect() -> str:
-                return get(port, "/gc").partition(b"\r\n\r\n")[2].decode()
+        def collect() -> str:
+            return get(port, "/gc").partition(b"\r\n\r\n")[2].decode()
 
-            for attempt in range(singles):  # as files.abort: 64 KiB read, reset, watched for 3 s
-                reset(_blocked_download(port, 65536))
-                left = time.monotonic()
-                while still_open() and time.monotonic() - left < 3.0:
-                    time.sleep(0.1)
-                took, held = time.monotonic() - left, still_open()
-                if held:
-                    found = collect()
-                    time.sleep(0.2)
-                    outcome = f"still open after {took:.1f} s; gc.collect() found {found} objects, then {still_open()} open"
-                else:
-                    outcome = f"closed {took * 1000:.0f} ms after the reset"
-                print(f"--- {name} under {server}, single abort {attempt + 1}: {outcome}")
-            for _batch in range(downloads // 10):  # as files.abort-many: ten at a time
-                socks = [_blocked_download(port, 1) for _ in range(10)]
+        for attempt in range(singles):  # as files.abort: 64 KiB read, reset, watched for 3 s
+            reset(_blocked_download(port, 65536))
+            left = time.monotonic()
+            while still_open() and time.monotonic() - left < 3.0:
+                time.sleep(0.1)
+            took, held = time.monotonic() - left, still_open()
+            if held:
+                found = collect()
                 time.sleep(0.2)
-                for sock in socks:
-                    reset(sock)
-            time.sleep(3.5)
-            before = still_open()
-            found = collect()
-            time.sleep(0.5)
-            print(f"--- {name} under {server}: {downloads} /file-stream downloads reset while blocked, ten at a "
-                  f"time; 3.5 s later {before} still hold m256.bin open; gc.collect() found {found} objects; "
-                  f"0.5 s after it {still_open()} open\n")
+                outcome = f"still open after {took:.1f} s; gc.collect() found {found} objects, then {still_open()} open"
+            else:
+                outcome = f"closed {took * 1000:.0f} ms after the reset"
+            print(f"--- {name} under {server}, single abort {attempt + 1}: {outcome}")
+        for _batch in range(downloads // 10):  # as files.abort-many: ten at a time
+            socks = [_blocked_download(port, 1) for _ in range(10)]
+            time.sleep(0.2)
+            for sock in socks:
+                reset(sock)
+        time.sleep(3.5)
+        before = still_open()
+        found = collect()
+        time.sleep(0.5)
+        print(f"--- {name} under {server}: {downloads} /file-stream downloads reset while blocked, ten at a "
+              f"time; 3.5 s later {before} still hold m256.bin open; gc.collect() found {found} objects; "
+              f"0.5 s after it {still_open()} open\n")
 
 
 def files(port: int) -> None:
