@@ -44,10 +44,10 @@ def _unread(conns: list[dict]) -> int:
 
 
 def _idle_note(conns: list) -> str:
-    """What more store connections than before, none with bytes waiting, most likely are: an S3 client
-    returns a connection to its pool only after reading a body to its end (one left mid-body is closed),
-    so most likely these objects were read to the end after their clients left (a body still being read, or
-    left suspended with its socket drained, looks the same)."""
+    """Why the failure names pooled connections: an S3 client keeps a connection in its pool only after
+    reading its body to the end (one left mid-body is closed), so connections with nothing waiting most
+    likely carried objects read to the end after their clients left. A body still being read, or left
+    suspended with its socket drained, looks the same, hence "most likely"."""
     if conns and _unread(conns) == 0:
         return (" (nothing waiting in them: an S3 client pools a connection only once its body was read to the "
                 "end, so most likely the objects were read to their end after the clients left)")
