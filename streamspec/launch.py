@@ -145,13 +145,16 @@ class ServerProcess:
         self.env = child_env(env)
         self.proc: subprocess.Popen | None = None
         self._final_tail: str | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=f"streamspec-{name.replace('/', '-')}-", suffix=".log", delete=False)
+        self._log = None  # the server's output file: made by start(), removed by stop()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, ready_timeout: float = 30.0) -> "ServerProcess":
         if port_in_use(self.host, self.port):
             raise PortTaken(f"port {self.port} on {self.host} is in use: stop whatever holds it, "
                               f"or leave out --port to use a free one")
+        # made here, not in __init__: a process that never starts (its port was taken) leaves no file behind
+        self._log = tempfile.NamedTemporaryFile(prefix=f"streamspec-{self.name.replace('/', '-')}-", suffix=".log",
+                                                delete=False)
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=preexec_die_with_parent())
@@ -208,16 +211,16 @@ class ServerProcess:
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM the whole process group, SIGKILL what is left after ``grace`` seconds."""
         _LIVE.discard(self)
-        if self.proc is None:
-            return
-        members = self.pids()
-        self._stop_group(members, grace)
-        self._final_tail = self.log_tail(40)
-        self._log.close()
-        try:
-            os.unlink(self._log.name)
-        except OSError:
-            pass
+        if self.proc is not None:
+            self._stop_group(self.pids(), grace)
+        if self._log is not None:
+            self._final_tail = self.log_tail(40)
+            self._log.close()
+            try:
+                os.unlink(self._log.name)
+            except OSError:
+                pass
+            self._log = None
 
     def _stop_group(self, members: set[int], grace: float) -> None:
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
@@ -282,7 +285,7 @@ class ServerProcess:
             return "\n".join(self._final_tail.splitlines()[-lines:])
         try:
             text = Path(self._log.name).read_text(errors="replace")
-        except OSError:
+        except (OSError, AttributeError):  # no file yet, or already removed
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -290,7 +293,7 @@ class ServerProcess:
         """Where the server's output ends now: ``output_since`` of this is what it prints from here on."""
         try:
             return os.path.getsize(self._log.name)
-        except OSError:
+        except (OSError, AttributeError):
             return 0
 
     def output_since(self, offset: int, limit: int = 6000) -> str:
@@ -300,7 +303,7 @@ class ServerProcess:
             with open(self._log.name, "rb") as log:
                 log.seek(offset)
                 text = log.read().decode("utf-8", "replace")
-        except OSError:
+        except (OSError, AttributeError):
             return ""
         return text[-limit:].strip()
 

@@ -9,6 +9,7 @@ import pytest
 
 from conformance import target as target_module
 from streamspec import launch, registry
+from streamspec.adapter import LaunchOptions
 from streamspec.launch import PortTaken, free_port
 
 
@@ -38,3 +39,20 @@ def test_a_port_the_user_chose_is_not_replaced(taken_port):
     with pytest.raises(PortTaken, match=f"port {taken_port} on 127.0.0.1 is in use"):
         manager.ensure()
     manager.stop(grace=1.0)
+
+
+def test_a_server_leaves_no_output_file_whether_it_started_or_not(taken_port, tmp_path, monkeypatch):
+    """Each ServerProcess keeps the server's output in a temporary file. One whose port was taken never
+    started and must not leave that file behind (CI runs had left hundreds of empty ones in /tmp), and one
+    that ran removes it when stopped."""
+    monkeypatch.setattr(launch.tempfile, "tempdir", str(tmp_path))
+    never = launch.ServerProcess(["true"], "127.0.0.1", taken_port, name="never-started")
+    with pytest.raises(PortTaken):
+        never.start()
+    never.stop()
+    assert list(tmp_path.glob("streamspec-*.log")) == []
+    ran = launch.start_on_free_port(lambda port: registry.get("reference").command(
+        LaunchOptions("127.0.0.1", port, "uvicorn")), name="ran")
+    assert len(list(tmp_path.glob("streamspec-ran-*.log"))) == 1
+    ran.stop()
+    assert list(tmp_path.glob("streamspec-*.log")) == []
