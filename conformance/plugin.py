@@ -250,6 +250,10 @@ def target(request):
         request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
     yield tgt
     tgt.forget_connections()  # a server that died is judged in the call phase and restarted by the next case
+    leftover = manager.leftovers()
+    if leftover:  # the next case gets a server with nothing running (ServerManager.leftovers says why)
+        request.node.stash.setdefault(_FIGURES, {})["leftover"] = leftover
+        manager.stop(grace=1.0)
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ Why parts with their own servers rather than cases sharing one server: a case th
 server's whole state (descriptors after 100 aborts, producers still ``active``, the event loop's
 responsiveness while 20 streams are stalled) must not see another case's traffic. Within a part cases
 run one after another against that part's server, exactly as in a sequential run, so no case runs
-beside another on one server. What an earlier case of the same part left running can still load the server
-for the next (a framework that never stops the producers of aborted streams: BlackSheep's BS8 in
-``reports/findings/blacksheep.md``); giving such leftovers a restarted server is not built.
+beside another on one server. What an earlier case of the same part left running would still load the
+server for the next (a framework that never stops the producers of aborted streams: BlackSheep's BS8 in
+``reports/findings/blacksheep.md``), so after every case the runner asks the probe whether producers are
+still running and, if they are half a second later, restarts the server for the next case
+(``ServerManager.leftovers``; the case's figures say so).
 
 Parts are balanced by expected duration (longest first onto the least loaded part): the durations of
 the previous results file of the same adapter and server when there is one, else those of the matrix's

@@ -62,6 +62,9 @@ class Target:
         return "\n---\n".join(ex.trace() for ex in shown)
 
 
+#: How long after a case its producers may take to finish before the server counts as left loaded.
+LEFTOVER_GRACE_S = 0.5
+
 EXTERNAL_CHECK_S = 5.0  # an external URL must answer /health and /probe within this, once, up front
 
 
@@ -149,6 +152,31 @@ class ServerManager:
         if answer.status_code != 200:
             return f"the {t.process.name} server stopped answering properly (GET /probe: {answer.status_code})"
         return None
+
+    def leftovers(self, grace: float = LEFTOVER_GRACE_S) -> str | None:
+        """A one-line account when producers of the case that just ended are still running ``grace`` seconds
+        after its connections closed, else None.
+
+        Cases start with no producer running (this is checked after every case). A framework that never
+        stops the producer of an aborted stream keeps it running, and it loads the server for the next case
+        of the same part: a verdict that depends on which cases ran before it (blacksheep.md BS8). The
+        caller restarts the server, so each case meets a server with nothing left over. Only for a server
+        this run started: an external one cannot be restarted."""
+        t = self.target
+        if t is None or t.process is None or not t.process.alive:
+            return None
+        deadline = time.monotonic() + grace
+        while True:
+            try:
+                active = int(t.probe.summary()["active"])
+            except Exception:  # noqa: BLE001 - a server that does not answer is judged by the next case
+                return None
+            if active <= 0:
+                return None
+            if time.monotonic() >= deadline:
+                return (f"{active} producer(s) still running {grace:g} s after this case ended: the server was "
+                        f"restarted for the next case")
+            time.sleep(0.02)
 
     def died(self, grace: float = 0.0) -> str | None:
         """A one-line reason plus output tail when the local server is no longer running. ``grace``: how

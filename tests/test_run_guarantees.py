@@ -55,3 +55,18 @@ def test_an_app_run_gets_its_own_results_name():
         assert doc["app"] == "tests.variants.head_not_allowed:app"
     finally:
         expected.unlink(missing_ok=True)
+
+
+def test_a_case_that_leaves_producers_running_gets_the_next_case_a_fresh_server(tmp_path):
+    """A server that never stops the producer of an aborted stream (the ``ignores_disconnect`` variant)
+    would carry it into the next case of the same part, loading the server for a case that has nothing
+    to do with aborts (blacksheep.md BS8). The aborted case's figures say the producer was left running,
+    and the server is restarted; on the reference no case leaves anything (tests/test_teeth.py)."""
+    run = run_suite(tmp_path / "r.json", "--adapter=reference", "--app=tests.variants.ignores_disconnect:app",
+                    "--ignore-expectations", "--workers=1", "--case=abort.stops-producer.chunked",
+                    "--case=chunking.reassembly")
+    cases = {c["id"]: c for c in run.results["cases"]}
+    aborted, after = cases["abort.stops-producer.chunked"], cases["chunking.reassembly"]
+    assert aborted["outcome"] == "fail", aborted
+    assert "still running 0.5 s after this case ended: the server was restarted" in aborted["figures"]["leftover"]
+    assert after["outcome"] == "pass" and "leftover" not in after["figures"], after

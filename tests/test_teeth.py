@@ -79,6 +79,8 @@ def test_reference_passes(server, tmp_path):
     assert run.returncode == 0, run.output
     bad = run.ids_with("fail", "error", "unexpected-pass", "unsupported")
     assert not bad, f"reference under {server} did not pass: {sorted(bad)}\n{run.output}"
+    left = {c["id"]: c["figures"]["leftover"] for c in run.results["cases"] if "leftover" in c["figures"]}
+    assert not left, f"the reference left producers running after cases (the server was restarted): {left}"
     if server != "granian":
         beyond_parser = {i for i in run.ids_with("expected-fail") if not i.startswith("hostile.")}
         assert not beyond_parser, f"the reference needs no expectations under {server}: {sorted(beyond_parser)}"
