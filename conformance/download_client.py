@@ -81,9 +81,7 @@ def require_status(ex: Exchange, status: int | tuple[int, ...]) -> None:
 
 def resources(target: Target) -> dict:
     """``{"open": [...], "opened": {path: count}, "store": [{"state", "rx", "tx"}]}`` from the probe."""
-    response = target.probe.http.get("/probe", params={"id": "resources:"})
-    response.raise_for_status()
-    return response.json()["resources"]
+    return target.probe.resources()
 
 
 def open_count(target: Target, rel: str) -> int:

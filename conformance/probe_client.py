@@ -63,6 +63,13 @@ class ProbeClient:
         response.raise_for_status()
         return response.json()
 
+    def resources(self) -> dict:
+        """What the server process holds now (``streamspec/resources.py``): ``open`` fixture files, ``opened``
+        counts per path, ``store`` connections."""
+        response = self.http.get("/probe", params={"id": "resources:"})
+        response.raise_for_status()
+        return response.json()["resources"]
+
     def sync(self, samples: int = 7) -> None:
         best = None
         for _ in range(samples):

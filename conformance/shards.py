@@ -16,7 +16,8 @@ run one after another against that part's server, exactly as in a sequential run
 beside another on one server. What an earlier case of the same part left running would still load the
 server for the next (a framework that never stops the producers of aborted streams: BlackSheep's BS8 in
 ``reports/findings/blacksheep.md``), so after every case the runner asks the probe whether producers are
-still running and, if they are half a second later, restarts the server for the next case
+still running or fixture files open and, if they are half a second later, restarts the server for the next
+case
 (``ServerManager.leftovers``; the case's figures say so).
 
 Parts are balanced by expected duration (longest first onto the least loaded part): the durations of

@@ -154,14 +154,16 @@ class ServerManager:
         return None
 
     def leftovers(self, grace: float = LEFTOVER_GRACE_S) -> str | None:
-        """A one-line account when producers of the case that just ended are still running ``grace`` seconds
-        after its connections closed, else None.
+        """A one-line account when what the case that just ended started is still running ``grace`` seconds
+        after its connections closed: producers the probe counts ``active``, or fixture files the server
+        still holds open. Else None.
 
-        Cases start with no producer running (this is checked after every case). A framework that never
-        stops the producer of an aborted stream keeps it running, and it loads the server for the next case
-        of the same part: a verdict that depends on which cases ran before it (blacksheep.md BS8). The
-        caller restarts the server, so each case meets a server with nothing left over. Only for a server
-        this run started: an external one cannot be restarted."""
+        Cases start with nothing running (this is checked after every case). A framework that never stops
+        the producer of an aborted stream, or reads on through a file after its client left, keeps doing so
+        and loads the server for the next case of the same part: a verdict that would depend on which cases
+        ran before it (blacksheep.md BS8, nexios.md N12). The caller restarts the server, so each case meets
+        a server with nothing left over. Only for a server this run started: an external one cannot be
+        restarted."""
         t = self.target
         if t is None or t.process is None or not t.process.alive:
             return None
@@ -169,13 +171,15 @@ class ServerManager:
         while True:
             try:
                 active = int(t.probe.summary()["active"])
+                files = [] if active > 0 else t.probe.resources().get("open", [])
             except Exception:  # noqa: BLE001 - a server that does not answer is judged by the next case
                 return None
-            if active <= 0:
+            if active <= 0 and not files:
                 return None
             if time.monotonic() >= deadline:
-                return (f"{active} producer(s) still running {grace:g} s after this case ended: the server was "
-                        f"restarted for the next case")
+                what = (f"{active} producer(s)" if active > 0 else
+                        f"{len(files)} fixture file(s) open ({', '.join(sorted(set(files))[:3])})")
+                return f"{what} still running {grace:g} s after this case ended: the server was restarted for the next case"
             time.sleep(0.02)
 
     def died(self, grace: float = 0.0) -> str | None:

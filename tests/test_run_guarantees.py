@@ -70,3 +70,13 @@ def test_a_case_that_leaves_producers_running_gets_the_next_case_a_fresh_server(
     assert aborted["outcome"] == "fail", aborted
     assert "still running 0.5 s after this case ended: the server was restarted" in aborted["figures"]["leftover"]
     assert after["outcome"] == "pass" and "leftover" not in after["figures"], after
+
+
+def test_a_file_left_open_after_a_case_gets_the_next_case_a_fresh_server(tmp_path):
+    """The same for a download that keeps its file open after the client left (``leaks_file_on_abort``):
+    the server reading on through a 256 MiB file for nobody would load the next case."""
+    run = run_suite(tmp_path / "r.json", "--adapter=reference", "--app=tests.variants.leaks_file_on_abort:app",
+                    "--ignore-expectations", "--workers=1", "--case=files.abort.streamed")
+    aborted = {c["id"]: c for c in run.results["cases"]}["files.abort.streamed"]
+    assert aborted["outcome"] == "fail", aborted
+    assert "fixture file(s) open" in aborted["figures"]["leftover"], aborted["figures"]
