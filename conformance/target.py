@@ -177,9 +177,9 @@ class ServerManager:
             if active <= 0 and not files:
                 return None
             if time.monotonic() >= deadline:
-                what = (f"{active} producer(s)" if active > 0 else
-                        f"{len(files)} fixture file(s) open ({', '.join(sorted(set(files))[:3])})")
-                return f"{what} still running {grace:g} s after this case ended: the server was restarted for the next case"
+                what = (f"{active} producer(s) still running" if active > 0 else
+                        f"{len(files)} fixture file(s) still open ({', '.join(sorted(set(files))[:3])})")
+                return f"{what} {grace:g} s after this case ended: the server was restarted for the next case"
             time.sleep(0.02)
 
     def died(self, grace: float = 0.0) -> str | None:

@@ -79,4 +79,4 @@ def test_a_file_left_open_after_a_case_gets_the_next_case_a_fresh_server(tmp_pat
                     "--ignore-expectations", "--workers=1", "--case=files.abort.streamed")
     aborted = {c["id"]: c for c in run.results["cases"]}["files.abort.streamed"]
     assert aborted["outcome"] == "fail", aborted
-    assert "fixture file(s) open" in aborted["figures"]["leftover"], aborted["figures"]
+    assert "fixture file(s) still open" in aborted["figures"]["leftover"], aborted["figures"]
