@@ -152,9 +152,9 @@ class ServerProcess:
         if port_in_use(self.host, self.port):
             raise PortTaken(f"port {self.port} on {self.host} is in use: stop whatever holds it, "
                               f"or leave out --port to use a free one")
-        # made here, not in __init__: a process that never starts (its port was taken) leaves no file behind
-        self._log = tempfile.NamedTemporaryFile(prefix=f"streamspec-{self.name.replace('/', '-')}-", suffix=".log",
-                                                delete=False)
+        # An anonymous file (no name on disk): however this process ends, even by SIGKILL, nothing is left in
+        # the temporary directory. Made here, not in __init__: a process that never starts makes none.
+        self._log = tempfile.TemporaryFile(prefix=f"streamspec-{self.name.replace('/', '-')}-", suffix=".log")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=preexec_die_with_parent())
@@ -216,10 +216,6 @@ class ServerProcess:
         if self._log is not None:
             self._final_tail = self.log_tail(40)
             self._log.close()
-            try:
-                os.unlink(self._log.name)
-            except OSError:
-                pass
             self._log = None
 
     def _stop_group(self, members: set[int], grace: float) -> None:
@@ -284,28 +280,31 @@ class ServerProcess:
         if getattr(self, "_final_tail", None) is not None:
             return "\n".join(self._final_tail.splitlines()[-lines:])
         try:
-            text = Path(self._log.name).read_text(errors="replace")
-        except (OSError, AttributeError):  # no file yet, or already removed
+            text = self._read_log(max(0, self.log_size() - 65536)).decode("utf-8", "replace")
+        except (OSError, AttributeError, ValueError):  # no file yet, or already closed
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
     def log_size(self) -> int:
         """Where the server's output ends now: ``output_since`` of this is what it prints from here on."""
         try:
-            return os.path.getsize(self._log.name)
-        except (OSError, AttributeError):
+            return os.fstat(self._log.fileno()).st_size
+        except (OSError, AttributeError, ValueError):
             return 0
 
     def output_since(self, offset: int, limit: int = 6000) -> str:
         """The server's own output (stdout and stderr, tracebacks included) since ``offset``, its last
         ``limit`` characters: what it printed while one case ran."""
         try:
-            with open(self._log.name, "rb") as log:
-                log.seek(offset)
-                text = log.read().decode("utf-8", "replace")
-        except (OSError, AttributeError):
+            text = self._read_log(offset).decode("utf-8", "replace")
+        except (OSError, AttributeError, ValueError):
             return ""
         return text[-limit:].strip()
+
+    def _read_log(self, offset: int) -> bytes:
+        """The server's output from ``offset`` on, read by position (the child writes at the file's end)."""
+        fd = self._log.fileno()
+        return os.pread(fd, max(0, os.fstat(fd).st_size - offset), offset)
 
     def tail_suffix(self) -> str:
         tail = self.log_tail()

@@ -132,16 +132,19 @@ def test_ctrl_c_leaves_no_server():
     # the autouse fixture asserts that nothing is left
 
 
-def test_killed_suite_leaves_no_server():
-    """Even SIGKILL of the suite cannot orphan the server (PR_SET_PDEATHSIG)."""
+def test_killed_suite_leaves_no_server(tmp_path):
+    """Even SIGKILL of the suite cannot orphan the server (PR_SET_PDEATHSIG), nor leave the servers' output
+    files in the temporary directory (they have no name there: ``ServerProcess.start``)."""
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=backpressure.*"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**ENV, "TMPDIR": str(tmp_path)})
     deadline = time.monotonic() + 20
     while not streamspec_servers():
         assert time.monotonic() < deadline, "the suite never started a server"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
+    assert not list(tmp_path.glob("streamspec-*.log")), "the killed suite left its servers' output files"
 
 
 def test_files_and_store_are_removed_after_the_run(tmp_path):
