@@ -6,14 +6,18 @@ exits 0 whatever the time and says whether each budget held.
 
 For each run it prints the wall time of the concurrent run (``--workers``, the default path) and, unless
 ``--no-sequential``, of a sequential run (``--workers=1``) of the same cases right after it; then the
-slowest cases, the critical path (the part that finished last, and its cases) and the lower bound of a
-concurrent run (its longest single case plus the cost of starting a part).
+slowest cases, the critical path (the part that finished last, and its cases), the lower bound of a
+concurrent run (its longest single case plus the cost of starting a part), and where the CPU went: the
+whole run's CPU, the share inside cases on each side of the socket (``cpu_s`` in the results,
+``conformance/cpu_use.py``), the costliest cases, and the CPU floor (run CPU / cores) no schedule beats.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,14 +32,50 @@ BUDGET_REFERENCE_S = 8.0
 BUDGET_ADAPTER_S = 12.0
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def one_run(args: list[str], workers: int) -> tuple[float, dict]:
+    """Wall time of one ``pytest conformance`` run and its results; ``doc["run_cpu_s"]`` is the CPU of the
+    whole process tree (runner, parts, servers, store), which every process of it reaps on the way out."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "results.json"
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), _children_cpu()
         subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", f"--results={path}",
                         f"--workers={workers}", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
-        return time.monotonic() - t0, json.loads(path.read_text())
+        wall, cpu = time.monotonic() - t0, _children_cpu() - cpu0
+        doc = json.loads(path.read_text())
+        doc["run_cpu_s"] = cpu
+        return wall, doc
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def describe_cpu(doc: dict, wall: float) -> list[str]:
+    """Where the run's CPU went: inside cases (suite side / server side, the costliest cases) and outside
+    them (interpreters, imports, server start-ups), and the wall time no schedule can beat on this machine."""
+    cases = [c for c in doc["cases"] if c.get("cpu_s")]
+    if not cases:
+        return []
+    suite = sum(c["cpu_s"].get("suite", 0.0) for c in cases)
+    server = sum(c["cpu_s"].get("server", 0.0) for c in cases)
+    total = doc.get("run_cpu_s", 0.0)
+    cost = lambda c: c["cpu_s"].get("suite", 0.0) + c["cpu_s"].get("server", 0.0)  # noqa: E731
+    top = ", ".join(f"{c['id']} {c['cpu_s'].get('suite', 0):.1f}+{c['cpu_s'].get('server', 0):.1f}s"
+                    for c in sorted(cases, key=cost, reverse=True)[:8])
+    cpus = _cpus()
+    return [f"  CPU: {total:.1f} s for the whole run: inside cases {suite:.1f} s suite + {server:.1f} s server, "
+            f"outside them {max(0.0, total - suite - server):.1f} s; on {cpus} CPU(s) no schedule beats "
+            f"{total / cpus:.1f} s wall",
+            f"  costliest cases (suite+server CPU): {top}"]
 
 
 def describe(doc: dict, wall: float) -> list[str]:
@@ -71,13 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         concurrent.append(wall)
         print(f"run {i + 1}: concurrent ({opts.workers} parts) {wall:.1f} s wall for {len(doc['cases'])} cases "
               f"({doc['adapter']}/{doc['server']}; {', '.join(f'{v} {k}' for k, v in doc['summary'].items() if v)})")
-        for line in describe(doc, wall):
+        for line in describe(doc, wall) + describe_cpu(doc, wall):
             print(line)
         if not opts.no_sequential:
             seq_wall, seq_doc = one_run(args, 1)
             sequential.append(seq_wall)
             print(f"run {i + 1}: sequential {seq_wall:.1f} s wall "
-                  f"({', '.join(f'{v} {k}' for k, v in seq_doc['summary'].items() if v)})")
+                  f"({', '.join(f'{v} {k}' for k, v in seq_doc['summary'].items() if v)}); "
+                  f"CPU {seq_doc['run_cpu_s']:.1f} s")
     reference_uvicorn = opts.adapter == "reference" and opts.server in (None, "uvicorn")
     budget = BUDGET_REFERENCE_S if reference_uvicorn else BUDGET_ADAPTER_S
     median = statistics.median(concurrent)

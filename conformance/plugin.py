@@ -21,6 +21,7 @@ from streamspec.launch import ServerError, reports_dir, use_private_pycache
 
 from . import downloads, expectations, results, shards, tracebacks
 from .cases import PreconditionNotMet, case_info
+from .cpu_use import CpuMark
 from .key_figures import key_figure
 from .target import ServerManager
 
@@ -248,7 +249,9 @@ def target(request):
         raise
     if tgt.process is not None:
         request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
+    cpu = CpuMark(tgt.process)
     yield tgt
+    request.node.stash[_CPU] = cpu.spent()  # measured before any restart below: this case's own cost
     tgt.forget_connections()  # a server that died is judged in the call phase and restarted by the next case
     leftover = manager.leftovers()
     if leftover:  # the next case gets a server with nothing running (ServerManager.leftovers says why)
@@ -327,6 +330,8 @@ def pytest_runtest_makereport(item, call):
         item.config.stash[_RESULTS].append(entry)
     entry["duration_s"] = round(entry["duration_s"] + report.duration, 3)
     entry["figures"] = item.stash.get(_FIGURES, {})
+    if _CPU in item.stash:
+        entry["cpu_s"] = item.stash[_CPU]
     xfail_reason = getattr(report, "wasxfail", None)
     intermittent = item.stash.get(_INTERMITTENT, None)
     if intermittent is not None and report.when == "call" and (xfail_reason is not None or report.passed):
@@ -365,6 +370,7 @@ _DOWNLOADS = pytest.StashKey[object]()
 _TRACE = pytest.StashKey[str]()
 _LOG_AT = pytest.StashKey[tuple]()
 _INTERMITTENT = pytest.StashKey[str]()
+_CPU = pytest.StashKey[dict]()
 
 
 def _short(report) -> str:

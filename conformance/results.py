@@ -5,14 +5,15 @@ Shape (``schema`` = ``streamspec.results/1``), documented in README "Results fil
     {"schema", "adapter", "server", "base_url", "strict", "started", "duration_s",
      "versions": {package: version},
      "summary": {outcome: count},
-     "cases": [{"id", "level", "source", "outcome", "duration_s", "figures", "reason", "trace"}],
+     "cases": [{"id", "level", "source", "outcome", "duration_s", "cpu_s", "figures", "reason", "trace"}],
      "findings": [{"case", "summary"}]}
 
 Outcomes: ``pass``, ``fail``, ``expected-fail`` (listed in the adapter's expectations),
 ``unexpected-pass`` (an expected failure that passed: the run fails until the expectation goes),
 ``intermittent`` (a known race of the framework, listed as such in its expectations: the same
 verdict whichever way this run went; ``figures.this_run`` says which), ``unsupported`` (the adapter lacks a capability the case needs), ``error`` (the case could not be
-judged, e.g. the server died).
+judged, e.g. the server died). ``cpu_s`` is what the case cost in CPU seconds on each side of the socket
+(``{"suite", "server"}``, ``conformance/cpu_use.py``; INFO, for the bench, never a verdict).
 """
 
 from __future__ import annotations

@@ -276,6 +276,18 @@ class ServerProcess:
                 pass
         return total
 
+    def cpu_by_pid(self) -> dict[int, float]:
+        """CPU seconds (user + system, with reaped children) used so far by each process of the server's
+        tree. Per pid, so a case's share is the difference of two readings even when a worker came or went."""
+        used = {}
+        for pid in self.pids():
+            try:
+                t = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            used[pid] = t.user + t.system + t.children_user + t.children_system
+        return used
+
     def log_tail(self, lines: int = 15) -> str:
         if getattr(self, "_final_tail", None) is not None:
             return "\n".join(self._final_tail.splitlines()[-lines:])

@@ -81,6 +81,11 @@ def test_reference_passes(server, tmp_path):
     assert not bad, f"reference under {server} did not pass: {sorted(bad)}\n{run.output}"
     left = {c["id"]: c["figures"]["leftover"] for c in run.results["cases"] if "leftover" in c["figures"]}
     assert not left, f"the reference left producers running after cases (the server was restarted): {left}"
+    # Every case says what it cost on both sides (conformance/cpu_use.py), and the costs are real readings:
+    # a 256 MiB download cannot be free on either side.
+    cpu = {c["id"]: c.get("cpu_s") for c in run.results["cases"] if c["outcome"] != "unsupported"}
+    assert all(v and v["suite"] >= 0 and v["server"] >= 0 for v in cpu.values()), cpu
+    assert cpu["files.download.native"]["suite"] > 0 and cpu["files.download.native"]["server"] > 0, cpu
     if server != "granian":
         beyond_parser = {i for i in run.ids_with("expected-fail") if not i.startswith("hostile.")}
         assert not beyond_parser, f"the reference needs no expectations under {server}: {sorted(beyond_parser)}"
