@@ -15,6 +15,7 @@ environment a server needs, for trying an adapter by hand (Ctrl-C stops the stor
 
 from __future__ import annotations
 
+import argparse
 import os
 import selectors
 import socket
@@ -228,7 +229,12 @@ class StoreRelay:
 def main(argv: list[str]) -> int:
     from streamspec.files import FILES_ROOT_ENV, build_tree
 
-    base = Path(argv[0]).resolve()
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.store",
+        description="Build the files fixture tree in DIR (about 280 MiB), start an S3 store (moto) on a free "
+                    "loopback port, print the environment a server needs, and run until interrupted.")
+    parser.add_argument("dir", metavar="DIR", help="where the tree and the store's data go (created if missing)")
+    base = Path(parser.parse_args(argv).dir).resolve()
     tree = build_tree(base)
     store = MotoStore(base).start().ready()
     print(f"export {FILES_ROOT_ENV}={tree.root}")

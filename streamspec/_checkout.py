@@ -43,9 +43,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         if not fullname.startswith(self.short + "."):
             return None
         real = self.real + fullname[len(self.short):]
-        if importlib.util.find_spec(real) is None:
+        real_spec = importlib.util.find_spec(real)
+        if real_spec is None:
             return None
-        return importlib.util.spec_from_loader(fullname, _AliasLoader(real))
+        # The real file as origin: ``python -m conformance.bench`` runs it as __main__, and runpy gives
+        # __main__ a ``__file__`` only from a spec that has a location (without one, module code that
+        # finds the repository from ``__file__`` failed).
+        spec = importlib.util.spec_from_loader(fullname, _AliasLoader(real), origin=real_spec.origin)
+        spec.has_location = real_spec.has_location
+        return spec
 
 
 def alias(short: str) -> None:

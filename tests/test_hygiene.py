@@ -158,3 +158,29 @@ def test_files_and_store_are_removed_after_the_run(tmp_path):
     assert {c["id"]: c["outcome"] for c in run.results["cases"]} == {"objects.get": "pass", "files.get.native": "pass"}
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith("streamspec-files-")]
     assert not left, f"fixture trees left behind: {left}"
+
+
+def _documented_modules() -> list[str]:
+    """The project's modules that the README and the guides tell users to run with ``python -m``."""
+    import re
+
+    docs = [ROOT / "README.md", ROOT / "ADAPTERS.md", ROOT / "loadtests" / "README.md"]
+    found = set()
+    for doc in docs:
+        found.update(re.findall(r"python\s+-m\s+((?:conformance|reference|adapters|loadtests|streamspec)[\w.]*)",
+                                doc.read_text()))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("module", _documented_modules())
+def test_documented_module_answers_help(module, tmp_path):
+    """Each ``python -m X`` of the docs, run from the checkout as written, answers ``--help`` with its usage
+    and creates nothing (``python -m conformance.bench`` once failed at import under its short name, and
+    ``python -m conformance.store --help`` built a fixture tree in a directory named ``--help``)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", module, "--help"], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and "usage" in run.stdout.lower(), f"{module}: {run.returncode}\n{run.stdout}{run.stderr}"
+    assert not list(cwd.iterdir()), f"{module} --help created {sorted(p.name for p in cwd.iterdir())}"
