@@ -93,7 +93,8 @@ class ProbeClient:
         return ProducerView(events)
 
     def group(self, prefix: str) -> dict:
-        """``{"records", "cleaned"}`` over the requests whose id starts with ``prefix``."""
+        """``{"records", "cleaned", "finished", "chunks", "quiet_s"}`` over the requests whose id starts
+        with ``prefix`` (``streamspec/probe.py``)."""
         response = self.http.get("/probe", params={"id": prefix + "*"})
         response.raise_for_status()
         return response.json().get("group") or {"records": 0, "cleaned": 0}

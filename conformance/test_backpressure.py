@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 
+import httpx
+
 from streamspec.contract import StreamPlan
 
 from . import bounds
-from .cases import case
+from .cases import case, precondition
 from .helpers import ms, new_id, require_complete, require_intact, require_status, start_stream
 
 MiB = 1024 * 1024
@@ -19,6 +21,8 @@ MiB = 1024 * 1024
 LEAD_BOUND = 16 * MiB
 SMALL_RCVBUF = 4096
 SLOW_READ_CAP_S = 60.0  # the whole slow read, however loaded the machine (about 1.5 s when it is not)
+PACED_CHUNKS = 100  # backpressure.loop-responsive: 2 s of 4 KiB chunks at 20 ms before the stalling ones
+STALL_QUIET_S = 0.3  # no chunk from any of the streams for this long: each producer is held (or finished)
 SMALL_REQUEST_ATTEMPTS = 3  # small requests in backpressure.loop-responsive before it fails (noise vs blocking)
 
 
@@ -99,49 +103,105 @@ def test_production_follows_slow_reader(target, figures, framing):
     assert ex.body_length == plan.total, f"got {ex.body_length} of {plan.total} bytes"
 
 
-@case("backpressure.loop-responsive", "MUST", "ASGI HTTP spec 'send' (awaitable: flow control)", framed=True)
-def test_server_responsive_with_stalled_streams(target, figures, framing):
-    """While 20 streams are stalled by readers that stopped reading, a small request on a new
-    connection is still answered within 1 s (at least one of three made one after another: a blocked
-    server stays blocked, a loaded machine is slow once): waiting for slow clients does not block the
-    server. Precondition: the streams are really stalled (their producers started and are held short of
-    the end); a server that does not take up the 20th request fails there."""
-    conns, ids = [], []
-    for _ in range(20):
-        plan = _plan(framing, "loop", (256 * 1024,) * 256, delay_ms=20)
-        conn = target.connect(rcvbuf=SMALL_RCVBUF)
-        conn.send_request("GET", plan.target(), plan=plan)
-        conns.append(conn)
-        ids.append(plan.request_id)
-    last = target.probe.wait_for(ids[-1], "chunk", bounds.PRODUCER_START_S + 3.0)
-    assert last is not None and last.chunks, (
-        f"the 20th stream's producer made no chunk within {bounds.PRODUCER_START_S + 3:.0f} s of its request: "
-        "with 19 streams held by readers that stopped reading, the server did not take up a new request")
-    time.sleep(0.3)  # let the producers run into the full buffers
-    # A server blocked by its stalled streams stays blocked as long as they are stalled (they are, until
-    # the end of the case), so it is slow on every attempt; a loaded machine is slow once (CI measured
-    # 1.76 s once against the usual 2 to 170 ms). Up to three small requests, one after another: the first
-    # answered within 1 s passes; each must be answered (head and body) within the head bound.
-    latencies: list[float | None] = []  # None: no complete answer within the head bound
-    for _ in range(SMALL_REQUEST_ATTEMPTS):
-        t0 = time.monotonic()
-        health = target.connect()
-        ex = health.send_request("GET", "/health")
-        health.read_response(timeout=bounds.HEAD_S)
-        health.close()
-        latencies.append(ex.t_end - t0 if ex.ending == "complete" and ex.t_end else None)
-        if ex.ending == "complete" and (ex.status != 200 or latencies[-1] <= 1.0):
-            break
-    answered = [x for x in latencies if x is not None]
-    figures["small_request_latency_ms"] = ms(min(answered)) if answered else None
-    figures["small_request_attempts_ms"] = [ms(x) if x is not None else None for x in latencies]
-    for conn in conns:
-        conn.abort_rst()
+def _small_request(target) -> tuple[float | None, object]:
+    """One ``GET /health`` on a new connection: (seconds to the complete answer or None, the exchange)."""
+    t0 = time.monotonic()
+    health = target.connect()
+    ex = health.send_request("GET", "/health")
+    health.read_response(timeout=bounds.HEAD_S)
+    health.close()
     if ex.ending == "complete":
         require_status(ex)
         assert ex.body == b"ok\n", f"/health answered {ex.body[:40]!r}, expected b'ok\\n'"
+        return ex.t_end - t0, ex
+    return None, ex
+
+
+def _group(target, group: str) -> dict:
+    """The probe's answer for the 20 streams; a probe that does not answer in time is the case's failure:
+    the probe is served by the same loop as everything else."""
+    try:
+        return target.probe.group(group)
+    except httpx.TimeoutException as exc:
+        raise AssertionError(f"the server did not answer its probe within {target.probe.http.timeout.read:g} s "
+                             f"while 20 streams were open to readers that stopped reading "
+                             f"({type(exc).__name__}): it is blocked") from None
+
+
+def _judge(latencies: list[float | None], while_: str) -> None:
+    answered = [x for x in latencies if x is not None]
     shown = ", ".join(f"{x:.2f} s" if x is not None else f"no answer within {bounds.HEAD_S:.0f} s"
                       for x in latencies)
     assert answered and min(answered) <= 1.0, (
-        f"{len(latencies)} small requests on new connections, one after another, while 20 streams were "
-        f"stalled: {shown} (bound 1 s for at least one)")
+        f"{len(latencies)} small requests on new connections, one after another, {while_}: {shown} "
+        "(bound 1 s for at least one)")
+
+
+@case("backpressure.loop-responsive", "MUST", "ASGI HTTP spec 'send' (awaitable: flow control)", framed=True)
+def test_server_responsive_with_stalled_streams(target, figures, framing):
+    """20 streams to readers that stopped reading; a small request on a new connection is answered within
+    1 s (at least one of three made one after another: a blocked server stays blocked, a loaded machine
+    is slow once) twice: while their producers are running, and once the streams are stalled. Neither
+    the work of producing nor waiting for slow clients may block the server. Each stream is 2 s of
+    paced 4 KiB chunks (far below any socket's buffers, so nothing holds them), then 24 MiB in 4 MiB
+    chunks (one fills a socket's buffers). Preconditions, from the probe: the first small request counts
+    only if every producer had made a chunk before it and none had finished its paced part after it; the
+    second is made only after every producer started and none made a chunk for 0.3 s (each held by
+    backpressure, or finished into the server's buffers when it has none: at most 480 MiB in all). A
+    server that does not take up all 20 requests, or does not answer its probe, fails."""
+    conns = []
+    group = new_id("loop")  # the 20 streams share this id prefix: the probe answers for them in one request
+    sizes = (4096,) * PACED_CHUNKS + (4 * MiB,) * 6
+    for i in range(20):
+        plan = StreamPlan(request_id=f"{group}-{i}", sizes=sizes, delay_ms=20, content_length=framing == "length")
+        conn = target.connect(rcvbuf=SMALL_RCVBUF)
+        conn.send_request("GET", plan.target(), plan=plan)
+        conns.append(conn)
+    take_up_s = bounds.PRODUCER_START_S + 6.0
+    deadline = time.monotonic() + take_up_s
+    counts = _group(target, group)
+    while (counts["records"] < 20 or counts["fewest_chunks"] < 1) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        counts = _group(target, group)
+    figures["streams_started"] = counts["records"]
+    assert counts["records"] == 20 and counts["fewest_chunks"] >= 1, (
+        f"{counts['records']} of the 20 streams' producers started ({counts['fewest_chunks']} chunks from the "
+        f"slowest) within {take_up_s:.0f} s of their requests: the server did not take up every request")
+    # While producing: an attempt counts if every producer was in its paced part throughout it (each had
+    # made a chunk at the probe answer before it, none had reached its 4 MiB chunks at the answer after).
+    producing: list[float | None] = []
+    for _ in range(SMALL_REQUEST_ATTEMPTS):
+        before = _group(target, group)
+        latency, _ = _small_request(target)
+        after = _group(target, group)
+        if not (before["fewest_chunks"] >= 1 and after["most_chunks"] < PACED_CHUNKS):
+            break
+        producing.append(latency)
+        if latency is not None and latency <= 1.0:
+            break
+    figures["while_producing_ms"] = [ms(x) if x is not None else None for x in producing]
+    precondition(producing, "the producers had finished their 2 s paced part before a small request could be "
+                            "made beside them")
+    _judge(producing, "while 20 producers were running")
+    # Stalled: wait until production has settled, then measure again.
+    deadline = time.monotonic() + take_up_s
+    counts = _group(target, group)
+    while (counts.get("quiet_s") or 0.0) < STALL_QUIET_S and time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts = _group(target, group)
+    figures.update(streams_finished=counts.get("finished"), production_quiet_s=counts.get("quiet_s"))
+    precondition((counts.get("quiet_s") or 0.0) >= STALL_QUIET_S,
+                 f"the 20 streams never settled: a producer made a chunk {counts.get('quiet_s')} s before the "
+                 f"last probe answer, {take_up_s:.0f} s after the paced part (wanted {STALL_QUIET_S} s with none)")
+    stalled: list[float | None] = []
+    for _ in range(SMALL_REQUEST_ATTEMPTS):
+        latency, _ = _small_request(target)
+        stalled.append(latency)
+        if latency is not None and latency <= 1.0:
+            break
+    answered = [x for x in stalled if x is not None]
+    figures["small_request_latency_ms"] = ms(min(answered)) if answered else None
+    figures["small_request_attempts_ms"] = [ms(x) if x is not None else None for x in stalled]
+    for conn in conns:
+        conn.abort_rst()
+    _judge(stalled, "while 20 streams were stalled")

@@ -3,12 +3,13 @@ blocking call ("is it writable yet?", a ``select`` with a timeout, a sync driver
 once per turn of its event loop: 0.7 s of ``time.sleep`` per turn instead of awaiting the transport's
 drain.
 
-The server still takes up new requests (slowly: the 20th stream starts within the case's precondition
-bound), but a small request, which needs at least two turns (accept and read, then answer), waits at
-least 1.4 s for its answer, however many streams are stalled: this variant makes
-``backpressure.loop-responsive`` fail at its latency bound rather than at its precondition. (An earlier
-version slept 60 ms per stalled write and per turn, which made the cost depend on how many streams were
-paused at that moment; under CI load one framing slipped under 1 s.)
+Every request it takes up costs at least two turns (accept and read, then answer), so at least 1.4 s,
+however many streams are stalled. ``backpressure.loop-responsive`` measures twice: while its 20 producers
+run their paced part (no write waits yet: this server is fast there) and after the streams have settled
+(every write waits): there every small request takes 1.4 s or more, and the case fails at its 1 s bound.
+(An earlier form of the case made its small requests 0.3 s after the 20th stream began; once in CI no
+write was waiting yet at that moment and the variant passed. The case now proves from the probe that
+the streams had settled first.)
 
 Served by uvicorn only: it reads uvicorn's own flow-control state (``send.__self__.flow``).
 """
