@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import httpx
 
+from streamspec import http_client
 from streamspec.probe import BRIEF_PREFIX, RELEASE_PREFIX
 
 
@@ -51,7 +51,7 @@ class ProducerView:
 
 class ProbeClient:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.http = http_client.client(base_url, timeout)
         self.offset = 0.0  # server_time - client_time
         self.error = 0.0  # half the best round trip
 
@@ -63,10 +63,10 @@ class ProbeClient:
         response.raise_for_status()
         return response.json()
 
-    def resources(self) -> dict:
+    def resources(self, only: str = "") -> dict:
         """What the server process holds now (``streamspec/resources.py``): ``open`` fixture files, ``opened``
-        counts per path, ``store`` connections."""
-        response = self.http.get("/probe", params={"id": "resources:"})
+        counts per path, ``store`` connections; ``only="open"`` asks for the open files alone (cheap)."""
+        response = self.http.get("/probe", params={"id": "resources:" + only})
         response.raise_for_status()
         return response.json()["resources"]
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from streamspec import http_client
 from streamspec.files import BUCKET, OBJECTS, S3_BUCKET_ENV, S3_ENDPOINT_ENV, write_random
 from streamspec.launch import ServerError, child_env, free_port, preexec_die_with_parent
 
@@ -65,7 +66,7 @@ class MotoStore:
 
     def ready(self) -> "MotoStore":
         deadline = time.monotonic() + READY_S
-        with httpx.Client(base_url=self.endpoint, timeout=5.0) as http:
+        with http_client.client(self.endpoint, 5.0) as http:
             while True:
                 if self.proc.poll() is not None:
                     raise ServerError(f"the S3 store (moto) exited with code {self.proc.returncode} before it was "

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from streamspec import http_client
 from streamspec.adapter import Adapter, LaunchOptions
 from streamspec.launch import ServerError, ServerProcess, start_on_free_port
 
@@ -73,7 +74,7 @@ def check_contract(base_url: str, timeout: float = EXTERNAL_CHECK_S) -> dict:
     it does not answer the contract in time. Returns the probe summary."""
     deadline = time.monotonic() + timeout
     try:
-        with httpx.Client(base_url=base_url, timeout=timeout) as http:
+        with http_client.client(base_url, timeout) as http:
             health = http.get("/health")
             if health.status_code != 200 or health.text != "ok\n":
                 raise ServerError(f"{base_url} does not serve the contract: GET /health answered "
@@ -146,7 +147,7 @@ class ServerManager:
         if t is None or t.process is None or not t.process.alive:
             return None
         try:
-            answer = httpx.get(f"{t.base_url}/probe", timeout=timeout)
+            answer = http_client.get(f"{t.base_url}/probe", timeout=timeout)
         except httpx.HTTPError as exc:
             return f"the {t.process.name} server stopped answering (GET /probe: {type(exc).__name__} within {timeout:g} s)"
         if answer.status_code != 200:
@@ -171,7 +172,7 @@ class ServerManager:
         while True:
             try:
                 active = int(t.probe.summary()["active"])
-                files = [] if active > 0 else t.probe.resources().get("open", [])
+                files = [] if active > 0 else t.probe.resources(only="open").get("open", [])
             except Exception:  # noqa: BLE001 - a server that does not answer is judged by the next case
                 return None
             if active <= 0 and not files:

@@ -118,10 +118,11 @@ def preexec_die_with_parent():
 
 
 def http_get_json(host: str, port: int, target: str, timeout: float = 2.0) -> dict:
-    """A minimal GET for readiness checks (before the suite's wire client is involved)."""
-    import httpx
+    """A minimal GET for readiness checks (before the suite's wire client is involved). httpx is imported
+    here, not at the top: server processes import this module too."""
+    from . import http_client
 
-    response = httpx.get(f"http://{host}:{port}{target}", timeout=timeout)
+    response = http_client.get(f"http://{host}:{port}{target}", timeout=timeout)
     response.raise_for_status()
     return response.json()
 
@@ -278,14 +279,23 @@ class ServerProcess:
 
     def cpu_by_pid(self) -> dict[int, float]:
         """CPU seconds (user + system, with reaped children) used so far by each process of the server's
-        tree. Per pid, so a case's share is the difference of two readings even when a worker came or went."""
+        tree. Per pid, so a case's share is the difference of two readings even when a worker came or went.
+        The tree is looked up again only when one of its processes is gone: finding a tree walks every
+        process on the machine (psutil's ppid map), which twice per case was a noticeable part of the
+        suite's own CPU; a worker that appears beside living ones is missed until then (an INFO figure)."""
         used = {}
-        for pid in self.pids():
+        tree = getattr(self, "_cpu_tree", None)
+        for attempt in range(2):
+            if tree is None or attempt:
+                tree = [proc for proc in map(_proc, self.pids()) if proc is not None]
+                self._cpu_tree = tree
             try:
-                t = psutil.Process(pid).cpu_times()
+                for proc in tree:
+                    t = proc.cpu_times()
+                    used[proc.pid] = t.user + t.system + t.children_user + t.children_system
+                return used
             except psutil.Error:
-                continue
-            used[pid] = t.user + t.system + t.children_user + t.children_system
+                used.clear()
         return used
 
     def log_tail(self, lines: int = 15) -> str:

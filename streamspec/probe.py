@@ -135,8 +135,12 @@ class ProbeRegistry:
         ``id=release:X`` it first releases X's held producer, for ``id=brief:X`` it leaves out the chunk
         events (every adapter serves these unchanged: they are ids to it)."""
         brief = False
-        if request_id == RESOURCES_ID:
-            return {"now": time.monotonic(), "pid": os.getpid(), "resources": resources.snapshot()}
+        if request_id and request_id.startswith(RESOURCES_ID):
+            # ``resources:`` everything; ``resources:open`` only the fixture files open now (what the runner
+            # asks after every case: the store's part reads the machine's whole TCP table)
+            only = request_id[len(RESOURCES_ID):]
+            view = {"open": resources.open_files()} if only == "open" else resources.snapshot()
+            return {"now": time.monotonic(), "pid": os.getpid(), "resources": view}
         if request_id and request_id.startswith(RELEASE_PREFIX):
             request_id = request_id[len(RELEASE_PREFIX):]
             self.release(request_id)

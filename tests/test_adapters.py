@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import psutil
 import pytest
 
+from streamspec import http_client
 from streamspec import registry
 from streamspec.adapter import LaunchOptions
 from streamspec.contract import StreamPlan
@@ -31,7 +31,7 @@ def test_adapter_serves_the_contract_and_leaves_nothing(name, server):
     try:
         pids = process.pids()
         base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with http_client.client(base, 10) as http:
             assert http.get("/health").text == "ok\n"
             # no empty chunk here: what a framework does with one is chunking.empty-write's verdict (BlackSheep
             # ends the body there, blacksheep.md BS2), and this test is about starting, serving and stopping
