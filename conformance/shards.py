@@ -20,9 +20,9 @@ still running or fixture files open and, if they are half a second later, restar
 case
 (``ServerManager.leftovers``; the case's figures say so).
 
-Parts are balanced by expected duration (longest first onto the least loaded part): the durations of
-the previous results file of the same adapter and server when there is one, else those of the matrix's
-committed results for it (``reports/results/``), else ``DEFAULT_WEIGHTS``.
+Parts are balanced by expected duration (longest first onto the least loaded part): for each case, its
+duration in the previous results file of the same adapter and server, else in the matrix's committed
+results for it (``reports/results/``), else ``DEFAULT_WEIGHTS``.
 Each part runs with ``--workers=1`` and explicit ``--case`` ids, so it is the sequential runner, with every
 guarantee it has (one-line errors, exit 3 with the server's output when it will not start, no server
 left behind: each child dies with this process, and each server with its child).
@@ -88,13 +88,25 @@ def previous_durations(path: Path) -> dict[str, float]:
         return {}
 
 
+#: Families whose cases share one part: each needs something a server makes on first use at a price
+#: (``objects.*``: the S3 client, about 0.7 s of CPU to import botocore and load its service model), so
+#: one server per run pays it instead of one per part.
+TOGETHER = ("objects.",)
+
+
 def split(case_ids: list[str], parts: int, known: dict[str, float]) -> list[list[str]]:
-    """Longest-processing-time-first: each case, longest first, onto the part with the least work."""
-    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(parts, len(case_ids))))]
-    for case_id in sorted(case_ids, key=lambda c: -_weight(c, known)):
+    """Longest-processing-time-first: each case (or each ``TOGETHER`` family, as one unit), longest
+    first, onto the part with the least work."""
+    units: dict[str, list[str]] = {}
+    for case_id in case_ids:
+        family = next((f for f in TOGETHER if case_id.startswith(f)), case_id)
+        units.setdefault(family, []).append(case_id)
+    weight = {key: sum(_weight(c, known) for c in members) for key, members in units.items()}
+    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(parts, len(units))))]
+    for key in sorted(units, key=lambda k: -weight[k]):
         load, members = min(bins, key=lambda b: b[0])
         bins.remove((load, members))
-        bins.append((load + _weight(case_id, known), members + [case_id]))
+        bins.append((load + weight[key], members + units[key]))
     return [sorted(members) for _, members in bins if members]
 
 
@@ -254,8 +266,11 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
         print(f"streamspec: {exc}")
         return 3
     parts_n = config.getoption("workers")
-    groups = split(ids, parts_n, previous_durations(results_path) or previous_durations(
-        ROOT / "reports" / "results" / results_path.name))
+    # The committed matrix results for this adapter and server, overridden case by case by the previous
+    # run's file: a previous run of a few cases (``--case``) must not leave the rest at guessed weights.
+    known = {**previous_durations(ROOT / "reports" / "results" / results_path.name),
+             **previous_durations(results_path)}
+    groups = split(ids, parts_n, known)
     print(f"streamspec: {len(ids)} cases against {meta_name} in {len(groups)} concurrent parts, each with its "
           f"own server (--workers=1 runs them in one)", flush=True)
     t0 = time.monotonic()
@@ -277,7 +292,7 @@ def run(config, results_path: Path, meta_name: str, report) -> int:
             return stop.proc.returncode
         docs, crashed, part_meta = [], [], []
         for part in parts:
-            entry = {"cases": len(part.cases), "duration_s": round(part.wall or 0, 2)}
+            entry = {"cases": len(part.cases), "duration_s": round(part.wall or 0, 2), "ids": list(part.cases)}
             try:
                 doc = results.load(part.results)
             except (OSError, ValueError):

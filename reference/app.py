@@ -36,7 +36,7 @@ from streamspec.sse import HEADERS as SSE_HEADERS
 from streamspec.sse import SseItem, encode, produce_events
 
 from .files import FileRoutes
-from .objects import ObjectRoute, close_client, warm_client
+from .objects import ObjectRoute, close_client
 from .uploads import UploadRoutes
 from .asgi import query_of, send_json, send_whole, sse_plan_or_answer, stream_plan_or_answer, wait_for_disconnect
 
@@ -165,7 +165,6 @@ def make_app(handler: StreamHandler | None = None, routes: dict | None = None, f
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    await warm_client()  # the S3 client before the first request, not during it
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await close_client()
