@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,19 +38,19 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def one_run(args: list[str], workers: int) -> tuple[float, dict]:
-    """Wall time of one ``pytest conformance`` run and its results; ``doc["run_cpu_s"]`` is the CPU of the
-    whole process tree (runner, parts, servers, store), which every process of it reaps on the way out."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "results.json"
-        t0, cpu0 = time.monotonic(), _children_cpu()
-        subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", f"--results={path}",
-                        f"--workers={workers}", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
-        wall, cpu = time.monotonic() - t0, _children_cpu() - cpu0
-        doc = json.loads(path.read_text())
-        doc["run_cpu_s"] = cpu
-        return wall, doc
+def one_run(args: list[str], workers: int, path: Path) -> tuple[float, dict]:
+    """Wall time of one ``pytest conformance`` run writing ``path`` and its results; ``doc["run_cpu_s"]`` is
+    the CPU of the whole process tree (runner, parts, servers, store), which every process of it reaps
+    on the way out. ``path`` is kept between runs, as a user's default results file is: the parts of the
+    next run are balanced by this run's case durations (``conformance/shards.py``)."""
+    t0, cpu0 = time.monotonic(), _children_cpu()
+    subprocess.run([sys.executable, "-m", "pytest", "conformance", "-q", f"--results={path}",
+                    f"--workers={workers}", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    wall, cpu = time.monotonic() - t0, _children_cpu() - cpu0
+    doc = json.loads(path.read_text())
+    doc["run_cpu_s"] = cpu
+    return wall, doc
 
 
 def _cpus() -> int:
@@ -93,6 +94,11 @@ def describe(doc: dict, wall: float) -> list[str]:
         start_cost = longest["duration_s"] - longest_case
         lines.append(f"  critical path: the {longest['cases']}-case part, {longest['duration_s']:.1f}s; lower "
                      f"bound ~ longest case {longest_case:.1f}s + part start-up (at most {start_cost:.1f}s here)")
+        took = {c["id"]: c["duration_s"] for c in cases}
+        members = sorted(longest.get("ids", []), key=lambda i: -took.get(i, 0.0))
+        if members:
+            lines.append("  its cases: " + ", ".join(f"{i} {took.get(i, 0.0):.2f}s" for i in members[:10])
+                         + (f" and {len(members) - 10} more" if len(members) > 10 else ""))
     return lines
 
 
@@ -106,19 +112,27 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     args = [f"--adapter={opts.adapter}"] + ([f"--server={opts.server}"] if opts.server else [])
     concurrent, sequential = [], []
+    # Named as the default results file is, so the first run is balanced by the committed matrix results
+    # of this adapter and server and each later one by the run before it, as a user's repeated runs are.
+    from streamspec import registry
+
+    name = f"{opts.adapter}-{opts.server or registry.get(opts.adapter).default_server}.json"
+    tmp = Path(tempfile.mkdtemp(prefix="streamspec-bench-"))
+    (tmp / "sequential").mkdir()
     for i in range(opts.runs):
-        wall, doc = one_run(args, opts.workers)
+        wall, doc = one_run(args, opts.workers, tmp / name)
         concurrent.append(wall)
         print(f"run {i + 1}: concurrent ({opts.workers} parts) {wall:.1f} s wall for {len(doc['cases'])} cases "
               f"({doc['adapter']}/{doc['server']}; {', '.join(f'{v} {k}' for k, v in doc['summary'].items() if v)})")
         for line in describe(doc, wall) + describe_cpu(doc, wall):
             print(line)
         if not opts.no_sequential:
-            seq_wall, seq_doc = one_run(args, 1)
+            seq_wall, seq_doc = one_run(args, 1, tmp / "sequential" / name)
             sequential.append(seq_wall)
             print(f"run {i + 1}: sequential {seq_wall:.1f} s wall "
                   f"({', '.join(f'{v} {k}' for k, v in seq_doc['summary'].items() if v)}); "
                   f"CPU {seq_doc['run_cpu_s']:.1f} s")
+    shutil.rmtree(tmp, ignore_errors=True)
     reference_uvicorn = opts.adapter == "reference" and opts.server in (None, "uvicorn")
     budget = BUDGET_REFERENCE_S if reference_uvicorn else BUDGET_ADAPTER_S
     median = statistics.median(concurrent)
