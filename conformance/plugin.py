@@ -247,6 +247,8 @@ def target(request):
                 Path(status).write_text(f"streamspec: {exc}\n")
             pytest.exit(f"streamspec: {exc}", returncode=3)
         raise
+    if "objects" in info.get("requires", ()):
+        tgt.warm_store()  # per server process: a restarted server is a new Target
     if tgt.process is not None:
         request.node.stash[_LOG_AT] = (tgt.process, tgt.process.log_size())
     cpu = CpuMark(tgt.process)

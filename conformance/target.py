@@ -31,6 +31,20 @@ class Target:
     process: ServerProcess | None = None
     _probe: ProbeClient | None = field(default=None, repr=False)
     connections: list[WireConnection] = field(default_factory=list, repr=False)
+    store_warmed: bool = False
+
+    def warm_store(self, timeout: float = 15.0) -> None:
+        """Ask once, outside any case, for an object the store does not have, so that what a server does on
+        its first object request (import botocore, load the S3 service model, open a pool: the reference
+        and most adapters do it then or at startup) is not inside the first objects case's bound. Its
+        answer is not judged; a server that does not answer is judged by the case that follows."""
+        if self.store_warmed:
+            return
+        self.store_warmed = True
+        try:
+            http_client.get(f"{self.base_url}/object/streamspec-warm-up-absent", timeout=timeout)
+        except Exception:  # noqa: BLE001 - not a verdict
+            pass
 
     @property
     def base_url(self) -> str:

@@ -21,7 +21,7 @@ MiB = 1024 * 1024
 LEAD_BOUND = 16 * MiB
 SMALL_RCVBUF = 4096
 SLOW_READ_CAP_S = 60.0  # the whole slow read, however loaded the machine (about 1.5 s when it is not)
-PACED_CHUNKS = 100  # backpressure.loop-responsive: 2 s of 4 KiB chunks at 20 ms before the stalling ones
+PACED_CHUNKS = 50  # backpressure.loop-responsive: 1 s of 4 KiB chunks at 20 ms before the stalling ones
 STALL_QUIET_S = 0.3  # no chunk from any of the streams for this long: each producer is held (or finished)
 SMALL_REQUEST_ATTEMPTS = 3  # small requests in backpressure.loop-responsive before it fails (noise vs blocking)
 
@@ -142,7 +142,7 @@ def test_server_responsive_with_stalled_streams(target, figures, framing):
     """20 streams to readers that stopped reading; a small request on a new connection is answered within
     1 s (at least one of three made one after another: a blocked server stays blocked, a loaded machine
     is slow once) twice: while their producers are running, and once the streams are stalled. Neither
-    the work of producing nor waiting for slow clients may block the server. Each stream is 2 s of
+    the work of producing nor waiting for slow clients may block the server. Each stream is 1 s of
     paced 4 KiB chunks (far below any socket's buffers, so nothing holds them), then 24 MiB in 4 MiB
     chunks (one fills a socket's buffers). Preconditions, from the probe: the first small request counts
     only if every producer had made a chunk before it and none had finished its paced part after it; the
@@ -180,7 +180,7 @@ def test_server_responsive_with_stalled_streams(target, figures, framing):
         if latency is not None and latency <= 1.0:
             break
     figures["while_producing_ms"] = [ms(x) if x is not None else None for x in producing]
-    precondition(producing, "the producers had finished their 2 s paced part before a small request could be "
+    precondition(producing, "the producers had finished their 1 s paced part before a small request could be "
                             "made beside them")
     _judge(producing, "while 20 producers were running")
     # Stalled: wait until production has settled, then measure again.
