@@ -33,11 +33,12 @@ class Target:
     connections: list[WireConnection] = field(default_factory=list, repr=False)
     store_warmed: bool = False
 
-    def warm_store(self, timeout: float = 15.0) -> None:
+    def warm_store(self, timeout: float = 5.0) -> None:
         """Ask once, outside any case, for an object the store does not have, so that what a server does on
         its first object request (import botocore, load the S3 service model, open a pool: the reference
         and most adapters do it then or at startup) is not inside the first objects case's bound. Its
-        answer is not judged; a server that does not answer is judged by the case that follows."""
+        answer is not judged; a server that does not answer is judged by the case that follows. Its bound
+        is the objects cases' own head bound (``bounds.STORE_HEAD_S``): a silent server costs it once."""
         if self.store_warmed:
             return
         self.store_warmed = True
