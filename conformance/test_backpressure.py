@@ -145,7 +145,7 @@ def test_server_responsive_with_stalled_streams(target, figures, framing):
     the work of producing nor waiting for slow clients may block the server. Each stream is 1 s of
     paced 4 KiB chunks (far below any socket's buffers, so nothing holds them), then 24 MiB in 4 MiB
     chunks (one fills a socket's buffers). Preconditions, from the probe: the first small request counts
-    only if every producer had made a chunk before it and none had finished its paced part after it; the
+    only if every producer had made a chunk before it and one at least was still paced after it; the
     second is made only after every producer started and none made a chunk for 0.3 s (each held by
     backpressure, or finished into the server's buffers when it has none: at most 480 MiB in all). A
     server that does not take up all 20 requests, or does not answer its probe, fails."""
@@ -167,20 +167,22 @@ def test_server_responsive_with_stalled_streams(target, figures, framing):
     assert counts["records"] == 20 and counts["fewest_chunks"] >= 1, (
         f"{counts['records']} of the 20 streams' producers started ({counts['fewest_chunks']} chunks from the "
         f"slowest) within {take_up_s:.0f} s of their requests: the server did not take up every request")
-    # While producing: an attempt counts if every producer was in its paced part throughout it (each had
-    # made a chunk at the probe answer before it, none had reached its 4 MiB chunks at the answer after).
+    # While producing: an attempt counts if producers were running throughout it: every one had made a chunk
+    # at the probe answer before it, and at least one was still in its paced part at the answer after. (All
+    # 20 still paced after it was too strict: a server that took over a second to take up the 20 requests
+    # on a loaded machine left no such moment, seen once in a matrix run.)
     producing: list[float | None] = []
     for _ in range(SMALL_REQUEST_ATTEMPTS):
         before = _group(target, group)
         latency, _ = _small_request(target)
         after = _group(target, group)
-        if not (before["fewest_chunks"] >= 1 and after["most_chunks"] < PACED_CHUNKS):
+        if not (before["fewest_chunks"] >= 1 and after["fewest_chunks"] < PACED_CHUNKS):
             break
         producing.append(latency)
         if latency is not None and latency <= 1.0:
             break
     figures["while_producing_ms"] = [ms(x) if x is not None else None for x in producing]
-    precondition(producing, "the producers had finished their 1 s paced part before a small request could be "
+    precondition(producing, "every producer had finished its 1 s paced part before a small request could be "
                             "made beside them")
     _judge(producing, "while 20 producers were running")
     # Stalled: wait until production has settled, then measure again.
