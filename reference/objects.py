@@ -18,6 +18,7 @@ Correct semantics, each checked by ``conformance/test_objects.py``:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from urllib.parse import unquote
 
@@ -30,7 +31,7 @@ READ_SIZE = 64 * 1024
 _CLIENT: dict = {}
 
 
-_LOCK: list = []  # an asyncio.Lock, made in the loop that first needs it
+_LOCK = asyncio.Lock()  # two first object requests at once make one client
 
 
 async def client():
@@ -40,11 +41,7 @@ async def client():
     objects cases, a broken variant) never ask for an object; the first object request pays it instead,
     well within the suite's bound for a store's answer."""
     if "client" not in _CLIENT:
-        import asyncio
-
-        if not _LOCK:
-            _LOCK.append(asyncio.Lock())
-        async with _LOCK[0]:
+        async with _LOCK:
             if "client" not in _CLIENT:
                 from aiobotocore.session import get_session
 

@@ -157,17 +157,16 @@ class ProbeRegistry:
             # how many ran their cleanup, so a case can count its own producers, not the server's.
             prefix = request_id[:-1]
             group = [r for key, r in self._records.items() if key.startswith(prefix)]
-            # ``chunks`` (fewest and most of one producer too), ``finished`` (producers that made their last
-            # chunk) and ``quiet_s`` (seconds since the
-            # group's latest chunk, in the server's own clock): a case proves its streams have settled (each
-            # producer held or finished) without one probe request per stream.
+            # ``chunks`` (and ``fewest_chunks`` of one producer), ``finished`` (producers that made their last
+            # chunk) and ``quiet_s`` (seconds since the group's latest chunk, in the server's own clock): a case
+            # proves its streams are running, or have settled, without one probe request per stream.
             chunk_times = [e["t"] for r in group for e in r.events if e["kind"] == "chunk"]
             per_record = [sum(1 for e in r.events if e["kind"] == "chunk") for r in group]
             body["group"] = {"records": len(group),
                              "cleaned": sum(1 for r in group if any(e["kind"] == "cleanup" for e in r.events)),
                              "finished": sum(1 for r in group if any(e["kind"] == "done" for e in r.events)),
                              "chunks": len(chunk_times),
-                             "fewest_chunks": min(per_record, default=0), "most_chunks": max(per_record, default=0),
+                             "fewest_chunks": min(per_record, default=0),
                              "quiet_s": round(body["now"] - max(chunk_times), 4) if chunk_times else None}
         elif request_id:
             rec = self._records.get(request_id)
