@@ -27,6 +27,7 @@ from pathlib import Path
 from streamspec.launch import reports_dir
 
 from . import catalogue, matrix_table
+from .chromium import launched
 from .key_figures import key_figure
 
 TRACE_LIMIT = 6000  # characters of a trace or of server output kept on an evidence page
@@ -183,16 +184,10 @@ def write(pages: dict[str, str], out: Path) -> None:
 
 def screenshot(index: Path, png: Path, chromium: str = "/usr/bin/chromium") -> None:
     """The top of the page, 1600×1000, as the README shows it."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(index.resolve().as_uri())
-            page.screenshot(path=str(png))
-        finally:
-            browser.close()
+    with launched(chromium, ["--no-sandbox"]) as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(index.resolve().as_uri())
+        page.screenshot(path=str(png))
 
 
 def main(argv: list[str] | None = None) -> int:

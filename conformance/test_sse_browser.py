@@ -6,7 +6,8 @@ Playwright over CDP; never a downloaded browser) reconnects on its own after the
 stream, sends ``Last-Event-ID``, honours ``retry:``, stops at 204, and ends with every event exactly once.
 
 Without Chromium or Playwright the case is reported ``unsupported`` with the install command, never
-passed. Every Chromium process the case started is killed when it ends, pass or fail.
+passed. Every Chromium process the case started is killed when it ends, pass or fail, and its temporary
+files are removed with it (``conformance/chromium.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from streamspec.sse import expected_data
 
 from .cases import case
+from .chromium import launched as chromium_launched
 from .helpers import ms, new_id
 from .test_sse import sse_url
 
@@ -64,25 +66,20 @@ def chromium(request):
         pytest.fail(f"no browser ({why}) and --require-browser is set; install with: {INSTALL}", pytrace=False)
     if why:
         pytest.skip(f"unsupported: no browser ({why}); install with: {INSTALL}")
-    from playwright.sync_api import sync_playwright
-
     spawned: list[psutil.Process] = []
-    with sync_playwright() as playwright:
-        before = {p.pid for p in psutil.Process().children(recursive=True)}
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    before = {p.pid for p in psutil.Process().children()}
+
+    def kill_first(_browser) -> None:
+        # A graceful close takes Chromium about 1.5 s, and nothing of its state is needed after the case:
+        # kill its processes, then let Playwright notice. The driver reaps them; waiting here sees zombies.
+        _kill(spawned, wait=False)
+
+    with chromium_launched(CHROMIUM, CHROMIUM_ARGS, before_close=kill_first) as browser:
         # Remember the browser's processes while they are still our descendants (after the driver
         # exits they would be re-parented and impossible to tell apart).
-        spawned = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-        try:
-            yield browser
-        finally:
-            # Kill the browser's processes first: a graceful close takes Chromium about 1.5 s, and
-            # nothing of its state is needed after the case. Then let Playwright notice.
-            _kill(spawned, wait=False)  # the driver reaps them; waiting here only sees zombies
-            try:
-                browser.close()
-            except Exception:  # noqa: BLE001 - a crashed or killed browser must not hide the case's verdict
-                pass
+        drivers = [p for p in psutil.Process().children() if p.pid not in before]
+        spawned = [p for d in drivers for p in d.children(recursive=True)]  # the browser, not the driver
+        yield browser
     _kill(spawned)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance import html_report
+from conformance.chromium import launched
 
 from .suite_runner import ROOT
 
@@ -26,15 +27,11 @@ def test_committed_report_is_current():
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[browser]'")
+    pytest.importorskip("playwright.sync_api", reason="pip install -e '.[browser]'")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched("/usr/bin/chromium", ["--no-sandbox"]) as b:
+        yield b
 
 
 def test_report_in_a_browser(tmp_path, browser):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -158,6 +161,25 @@ def test_files_and_store_are_removed_after_the_run(tmp_path):
     assert {c["id"]: c["outcome"] for c in run.results["cases"]} == {"objects.get": "pass", "files.get.native": "pass"}
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith("streamspec-files-")]
     assert not left, f"fixture trees left behind: {left}"
+
+
+def test_browser_case_leaves_nothing_in_the_temporary_directory(tmp_path):
+    """Chromium and Playwright's driver write their singleton sockets and profiles to ``$TMPDIR``; a browser
+    killed at the end of the case never removes them (hundreds of directories in ``/tmp`` after a few
+    hundred runs). The whole run, browser case included, leaves the temporary directory as it found it."""
+    pytest.importorskip("playwright.sync_api", reason="pip install -e '.[browser]'")
+    # Short on purpose: Chromium's socket path ($TMPDIR/.../SingletonSocket) must fit in 108 bytes.
+    private = Path(tempfile.mkdtemp(prefix="ssb-"))
+    try:
+        run = run_suite(tmp_path / "results.json", "--case=sse.browser-eventsource", "--require-browser",
+                        env={**ENV, "TMPDIR": str(private)})
+        assert run.returncode == 0, run.output
+        assert {c["id"]: c["outcome"] for c in run.results["cases"]} == {"sse.browser-eventsource": "pass"}
+        # The bytecode cache is kept there on purpose (streamspec/launch.py, child_env).
+        left = sorted(p.name for p in private.iterdir() if not p.name.startswith("streamspec-pycache-"))
+        assert not left, f"the run left these in its temporary directory: {left}"
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _documented_modules() -> list[str]:
