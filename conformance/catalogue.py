@@ -8,6 +8,7 @@ the teeth test, and the sharded runner that splits a run into concurrent parts (
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -16,9 +17,19 @@ FRAMINGS = ("chunked", "length")  # as conformance/cases.py (tests/test_spec.py 
 
 def cases(directory: Path = HERE) -> list[dict]:
     """Every case, in file order: ``{"id", "level", "source", "requirement", "file", "function"}``; a
-    framed case once per framing."""
+    framed case once per framing.
+
+    Parsed once per content of the case files (a run asks for the list once per part, and parsing is
+    about 0.1 s each time); the entries are fresh copies, so a caller may change them."""
+    paths = sorted(directory.glob("test_*.py"))
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return [dict(entry) for entry in _parsed(stamp)]
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(stamp: tuple[tuple[str, int, int], ...]) -> tuple[dict, ...]:
     found = []
-    for path in sorted(directory.glob("test_*.py")):
+    for path in (Path(name) for name, _, _ in stamp):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -35,4 +46,4 @@ def cases(directory: Path = HERE) -> list[dict]:
                         ids = [args[0]]
                     found += [{"id": i, "level": args[1], "source": args[2], "requirement": doc,
                                "file": path.name, "function": node.name} for i in ids]
-    return found
+    return tuple(found)
