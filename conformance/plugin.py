@@ -289,15 +289,18 @@ def pytest_runtest_call(item):
         return
     # A failed case may have killed the server: give a dying server a moment to be reaped before judging.
     manager = item.config.stash[_MANAGER]
-    died = manager.died(grace=0.3 if outcome.excinfo is not None else 0.0)
-    if died:  # the case's traffic killed the server: a failure of the server, with its output
-        outcome.force_exception(AssertionError(f"{died.splitlines()[0]} during this case"))
+    died = manager.died(grace=0.3 if outcome.excinfo is not None else 0.0, when=" during this case")
+    if died:  # the case's traffic killed the server: a failure of the server, with its last words
+        outcome.force_exception(AssertionError(died))
         return
     hung = manager.unresponsive()
     if hung:  # alive but deaf: this case's failure; the next case gets a new server, not a timeout
+        where = " (aborted: where its threads were is in its output)" if manager.abort_for_stacks() else ""
         manager.stop(grace=1.0)
         if outcome.excinfo is None:
-            outcome.force_exception(AssertionError(f"{hung} after this case"))
+            outcome.force_exception(AssertionError(f"{hung} after this case{where}"))
+        else:  # the case's own failure stands; say what the server did next, which may be its cause
+            item.stash.setdefault(_FIGURES, {})["afterwards"] = f"{hung}{where}"
         return
     if outcome.excinfo is not None:
         return
@@ -361,7 +364,8 @@ def pytest_runtest_makereport(item, call):
     elif report.failed:
         entry["outcome"] = "error"
         entry["reason"] = _short(report)
-    if entry["outcome"] in ("fail", "error", "expected-fail") and report.when in ("call", "teardown"):
+    failed_here = entry["outcome"] in ("fail", "error", "expected-fail") or entry["figures"].get("this_run") == "fail"
+    if failed_here and report.when in ("call", "teardown"):
         log_at = item.stash.get(_LOG_AT, None)
         if log_at is not None:
             entry["server_output"] = log_at[0].output_since(log_at[1])

@@ -169,6 +169,12 @@ class ServerManager:
             return f"the {t.process.name} server stopped answering properly (GET /probe: {answer.status_code})"
         return None
 
+    def abort_for_stacks(self) -> bool:
+        """Abort the local server for its threads' stacks (``ServerProcess.abort_for_stacks``), before a
+        server that stopped answering is stopped and replaced; True if it printed them and died."""
+        t = self.target
+        return t is not None and t.process is not None and t.process.abort_for_stacks()
+
     def leftovers(self, grace: float = LEFTOVER_GRACE_S) -> str | None:
         """A one-line account when what the case that just ended started is still running ``grace`` seconds
         after its connections closed: producers the probe counts ``active``, or fixture files the server
@@ -198,9 +204,10 @@ class ServerManager:
                 return f"{what} {grace:g} s after this case ended: the server was restarted for the next case"
             time.sleep(0.02)
 
-    def died(self, grace: float = 0.0) -> str | None:
-        """A one-line reason plus output tail when the local server is no longer running. ``grace``: how
-        long to wait for a server that is dying (its sockets close a moment before it can be reaped)."""
+    def died(self, grace: float = 0.0, when: str = "") -> str | None:
+        """A one-line reason (ending in ``when``) plus the server's last output lines when the local server
+        is no longer running. ``grace``: how long to wait for a server that is dying (its sockets close a
+        moment before it can be reaped)."""
         t = self.target
         if t is None or t.process is None:
             return None
@@ -211,7 +218,7 @@ class ServerManager:
                 pass
         if t.process.alive:
             return None
-        return (f"the {t.process.name} server died (exit code {t.process.proc.returncode})"
+        return (f"the {t.process.name} server died (exit code {t.process.proc.returncode}){when}"
                 f"{t.process.tail_suffix()}")
 
     def stop(self, grace: float = 5.0) -> None:

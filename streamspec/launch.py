@@ -59,7 +59,9 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     rewrites the assertions of some 120 modules, and a part spends 2 s starting instead of 0.6 s. Nothing
     is written into the user's tree or site-packages.
     """
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra or {})}
+    # PYTHONFAULTHANDLER: a Python server that crashes, or that the suite aborts because it stopped answering
+    # (``ServerProcess.abort_for_stacks``), prints every thread's stack: the failure then says where it was.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1", **(extra or {})}
     if "PYTHONPYCACHEPREFIX" not in env:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"streamspec-pycache-{os.getuid()}")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -135,6 +137,10 @@ def _bind_failed(log_tail: str) -> bool:
     return "address already in use" in tail or "failed to listen on port" in tail
 
 
+#: how much of a stopped server's output is kept for the verdicts that quote it (``output_since``)
+KEPT_OUTPUT = 256 * 1024
+
+
 class ServerProcess:
     """One server child process; use as a context manager or call start()/stop()."""
 
@@ -147,6 +153,7 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self._final_tail: str | None = None
         self._log = None  # the server's output file: made by start(), removed by stop()
+        self._kept: tuple[int, bytes] | None = None  # (offset, bytes): the output's end, kept by stop()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, ready_timeout: float = 30.0) -> "ServerProcess":
@@ -216,8 +223,26 @@ class ServerProcess:
             self._stop_group(self.pids(), grace)
         if self._log is not None:
             self._final_tail = self.log_tail(40)
+            # what a case's verdict quotes (``output_since``) is read after a server that hung was stopped
+            start = max(0, self.log_size() - KEPT_OUTPUT)
+            self._kept = (start, self._read_log(start))
             self._log.close()
             self._log = None
+
+    def abort_for_stacks(self, wait: float = 2.0) -> bool:
+        """SIGABRT a server that stopped answering, so that its Python prints where every thread was
+        (``PYTHONFAULTHANDLER``, set by ``child_env``) before it dies; True if it exited within ``wait``.
+        For a server about to be stopped anyway: it is what explains a deaf server (a loop spinning in a
+        framework's code, a deadlock) better than a timeout does. A server that is not Python, or that
+        handles SIGABRT itself, is stopped as usual by ``stop`` afterwards."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        try:
+            os.kill(self.proc.pid, signal.SIGABRT)
+            self.proc.wait(wait)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            return False
+        return True
 
     def _stop_group(self, members: set[int], grace: float) -> None:
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
@@ -324,7 +349,11 @@ class ServerProcess:
         return text[-limit:].strip()
 
     def _read_log(self, offset: int) -> bytes:
-        """The server's output from ``offset`` on, read by position (the child writes at the file's end)."""
+        """The server's output from ``offset`` on, read by position (the child writes at the file's end);
+        after ``stop``, from the end of it that ``stop`` kept."""
+        if self._log is None and self._kept is not None:
+            start, data = self._kept
+            return data[max(0, offset - start):]
         fd = self._log.fileno()
         return os.pread(fd, max(0, os.fstat(fd).st_size - offset), offset)
 

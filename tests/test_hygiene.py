@@ -121,6 +121,20 @@ def test_server_that_dies_mid_run_fails_that_case_and_the_run_goes_on(tmp_path):
     assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
 
 
+def test_server_that_goes_deaf_is_aborted_for_its_stacks_and_replaced(tmp_path):
+    """A server whose loop a case's request stops for good fails that case; the results say it stopped
+    answering afterwards and quote where it was stuck (its threads' stacks, printed when the suite aborted
+    it); the next case gets a fresh server."""
+    run = run_suite(tmp_path / "r.json", "--app=tests.deaf_app:app", "--case=errors.fail-before-start",
+                    "--case=chunking.*", env=ENV)
+    failed = [c for c in run.results["cases"] if c["outcome"] == "fail"]
+    assert [c["id"] for c in failed] == ["errors.fail-before-start"], run.output
+    assert "stopped answering" in failed[0]["figures"]["afterwards"], failed[0]
+    assert "block_the_loop_on_purpose" in failed[0]["server_output"], failed[0]
+    later = [c for c in run.results["cases"] if c["id"].startswith("chunking.")]
+    assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
+
+
 def test_ctrl_c_leaves_no_server():
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "conformance", "-q", "--case=abort.idle",
                              "--case=backpressure.*"], cwd=ROOT, stdout=subprocess.PIPE,
