@@ -30,6 +30,20 @@ class SuiteRun:
     def failed(self) -> set[str]:
         return self.ids_with("fail", "error", "unexpected-pass")
 
+    def accounts(self, ids) -> str:
+        """Each named case's outcome, reason, figures, the end of its trace and of the server's output, one
+        block per case: put first in an assertion message, because CI shows only the start of a long one,
+        and the summary table in ``output`` truncates each reason to a column."""
+        blocks = []
+        for case in (self.results or {}).get("cases", []):
+            if case["id"] in ids:
+                trace = "\n    ".join((case.get("trace") or "").strip().splitlines()[-12:])
+                output = "\n    | ".join((case.get("server_output") or "").splitlines()[-15:])
+                blocks.append(f"  {case['id']}: {case['outcome']}: {case.get('reason') or ''}\n"
+                              f"    figures: {case.get('figures')}" + (f"\n    {trace}" if trace else "")
+                              + (f"\n    server output:\n    | {output}" if output else ""))
+        return "\n".join(blocks)
+
 
 def run_suite(results: Path, *args: str, select: str | tuple[str, ...] | None = None, timeout: float = 600,
               env: dict | None = None) -> SuiteRun:

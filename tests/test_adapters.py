@@ -81,4 +81,5 @@ def test_adapter_verdict_matches_its_expectations(name, server, tmp_path):
         pytest.skip(f"{name} is not installed: pip install -e '.[{adapter.extra}]'")
     run = run_suite(tmp_path / "results.json", f"--adapter={name}", f"--server={server}")
     assert run.returncode == 0, (f"{name}/{server}: regressed {sorted(run.ids_with('fail', 'error'))}, "
-                                 f"stale expectations {sorted(run.ids_with('unexpected-pass'))}\n{run.output}")
+                                 f"stale expectations {sorted(run.ids_with('unexpected-pass'))}\n"
+                                 f"{run.accounts(run.failed)}\n{run.output}")

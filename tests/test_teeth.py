@@ -41,7 +41,7 @@ def test_variant_is_caught_by_exactly_its_cases(name, tmp_path):
     assert run.returncode != 0, "the suite passed a broken server"
     assert run.failed == caught, (
         f"variant {name}: failing cases differ from CAUGHT_BY\n  unexpected: {sorted(run.failed - caught)}\n"
-        f"  not caught: {sorted(caught - run.failed)}\n{run.output}")
+        f"  not caught: {sorted(caught - run.failed)}\n{run.accounts(run.failed - caught)}\n{run.output}")
 
 
 def check_silent_server(name: str, args: list[str], tmp_path) -> None:
@@ -76,9 +76,10 @@ def test_reference_passes(server, tmp_path):
     (reference/expectations.toml): granian's, and each server's own parser's answers to hostile framing
     (the reference app cannot change how uvicorn, hypercorn or granian parse a request)."""
     run = run_suite(tmp_path / "results.json", "--adapter=reference", f"--server={server}")
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, (f"reference under {server}: {sorted(run.failed)}\n{run.accounts(run.failed)}\n"
+                                 f"{run.output}")
     bad = run.ids_with("fail", "error", "unexpected-pass", "unsupported")
-    assert not bad, f"reference under {server} did not pass: {sorted(bad)}\n{run.output}"
+    assert not bad, f"reference under {server} did not pass: {sorted(bad)}\n{run.accounts(bad)}\n{run.output}"
     left = {c["id"]: c["figures"]["leftover"] for c in run.results["cases"] if "leftover" in c["figures"]}
     assert not left, f"the reference left producers running after cases (the server was restarted): {left}"
     # Every case says what it cost on both sides (conformance/cpu_use.py), and the costs are real readings:
