@@ -12,8 +12,18 @@ import time
 from dataclasses import dataclass
 
 
+import httpx
+
 from streamspec import http_client
 from streamspec.probe import BRIEF_PREFIX, RELEASE_PREFIX
+
+
+class ProbeUnanswered(AssertionError):
+    """The server under test did not answer a probe request in time: a failure of the server (its event
+    loop was blocked, e.g. by a producer that never waits, or it was busy with what an earlier request
+    left running), said in a sentence rather than as the HTTP client's bare ``ReadTimeout``. An
+    ``AssertionError``, so that a case an adapter is expected to fail still counts as that expected
+    failure when the server's blocked loop shows first as an unanswered probe."""
 
 
 @dataclass
@@ -52,22 +62,32 @@ class ProducerView:
 class ProbeClient:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         self.http = http_client.client(base_url, timeout)
+        self.timeout = timeout
         self.offset = 0.0  # server_time - client_time
         self.error = 0.0  # half the best round trip
 
     def close(self) -> None:
         self.http.close()
 
-    def summary(self) -> dict:
-        response = self.http.get("/probe")
+    def ask(self, params: dict | None = None) -> httpx.Response:
+        """``GET /probe`` (with ``params``): its answer, or ``ProbeUnanswered`` when none came in time."""
+        try:
+            response = self.http.get("/probe", params=params)
+        except httpx.TimeoutException as exc:
+            what = f"GET /probe?id={params['id']}" if params else "GET /probe"
+            raise ProbeUnanswered(f"the server did not answer {what} within {self.timeout:g} s "
+                                  f"({type(exc).__name__}): its event loop was blocked or busy") from None
         response.raise_for_status()
+        return response
+
+    def summary(self) -> dict:
+        response = self.ask()
         return response.json()
 
     def resources(self, only: str = "") -> dict:
         """What the server process holds now (``streamspec/resources.py``): ``open`` fixture files, ``opened``
         counts per path, ``store`` connections; ``only="open"`` asks for the open files alone (cheap)."""
-        response = self.http.get("/probe", params={"id": "resources:" + only})
-        response.raise_for_status()
+        response = self.ask({"id": "resources:" + only})
         return response.json()["resources"]
 
     def sync(self, samples: int = 7) -> None:
@@ -84,8 +104,7 @@ class ProbeClient:
         """The producer's diary; with ``release`` the server first lets a held producer (``hold=1``) go
         on, and the diary is as it was at that moment."""
         query_id = RELEASE_PREFIX + request_id if release else request_id
-        response = self.http.get("/probe", params={"id": query_id})
-        response.raise_for_status()
+        response = self.ask({"id": query_id})
         rec = response.json().get("record")
         if rec is None:
             return None
@@ -95,14 +114,12 @@ class ProbeClient:
     def group(self, prefix: str) -> dict:
         """``{"records", "cleaned", "finished", "chunks", "quiet_s"}`` over the requests whose id starts
         with ``prefix`` (``streamspec/probe.py``)."""
-        response = self.http.get("/probe", params={"id": prefix + "*"})
-        response.raise_for_status()
+        response = self.ask({"id": prefix + "*"})
         return response.json().get("group") or {"records": 0, "cleaned": 0}
 
     def brief(self, request_id: str) -> tuple[ProducerView, int] | None:
         """The diary without its chunk events, and how many chunks it has: cheap to poll."""
-        response = self.http.get("/probe", params={"id": BRIEF_PREFIX + request_id})
-        response.raise_for_status()
+        response = self.ask({"id": BRIEF_PREFIX + request_id})
         rec = response.json().get("record")
         if rec is None:
             return None

@@ -17,7 +17,7 @@ from streamspec import http_client
 from streamspec.adapter import Adapter, LaunchOptions
 from streamspec.launch import ServerError, ServerProcess, start_on_free_port
 
-from .probe_client import ProbeClient
+from .probe_client import ProbeClient, ProbeUnanswered
 from .wire import WireConnection
 
 
@@ -194,8 +194,9 @@ class ServerManager:
             try:
                 active = int(t.probe.summary()["active"])
                 files = [] if active > 0 else t.probe.resources(only="open").get("open", [])
-            except Exception:  # noqa: BLE001 - a server that does not answer is judged by the next case
-                return None
+            except Exception as exc:  # noqa: BLE001 - a server that does not answer now would fail the next case
+                return (f"{exc if isinstance(exc, ProbeUnanswered) else f'GET /probe: {type(exc).__name__}'} "
+                        f"after this case ended: the server was restarted for the next case")
             if active <= 0 and not files:
                 return None
             if time.monotonic() >= deadline:

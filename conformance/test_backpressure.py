@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from streamspec.contract import StreamPlan
 
 from . import bounds
 from .cases import case, precondition
 from .helpers import ms, new_id, require_complete, require_intact, require_status, start_stream
+from .probe_client import ProbeUnanswered
 
 MiB = 1024 * 1024
 # Loopback kernel buffers absorb ~4 MiB per connection (tcp_wmem max) before an application's write
@@ -125,10 +124,8 @@ def _group(target, group: str) -> dict:
     the probe is served by the same loop as everything else."""
     try:
         return target.probe.group(group)
-    except httpx.TimeoutException as exc:
-        raise AssertionError(f"the server did not answer its probe within {target.probe.http.timeout.read:g} s "
-                             f"while 20 streams were open to readers that stopped reading "
-                             f"({type(exc).__name__}): it is blocked") from None
+    except ProbeUnanswered as exc:
+        raise ProbeUnanswered(f"{exc}, while 20 streams were open to readers that stopped reading") from None
 
 
 def _judge(latencies: list[float | None], while_: str) -> None:

@@ -157,9 +157,7 @@ def upload_answer(ex: Exchange) -> dict:
 
 def upload_record(target: Target, request_id: str) -> dict:
     """The probe's record of an upload: events (in server time) and live counters; {} if none."""
-    response = target.probe.http.get("/probe", params={"id": "brief:" + request_id})
-    response.raise_for_status()
-    return response.json().get("record") or {}
+    return target.probe.ask({"id": "brief:" + request_id}).json().get("record") or {}
 
 
 def kinds(record: dict) -> list[str]:

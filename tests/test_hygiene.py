@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -133,6 +134,30 @@ def test_server_that_goes_deaf_is_aborted_for_its_stacks_and_replaced(tmp_path):
     assert "block_the_loop_on_purpose" in failed[0]["server_output"], failed[0]
     later = [c for c in run.results["cases"] if c["id"].startswith("chunking.")]
     assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
+
+
+def test_an_unanswered_probe_is_the_servers_failure_in_a_sentence():
+    """A probe request the server does not answer in time is an ``AssertionError`` naming the request and
+    the bound (so a case an adapter is expected to fail still counts as that failure), not httpx's bare
+    ``ReadTimeout``, which the results would count as a regression of any adapter."""
+    from conformance.probe_client import ProbeClient, ProbeUnanswered
+    from streamspec import http_client, registry
+    from streamspec.adapter import LaunchOptions
+    from streamspec.launch import start_on_free_port
+
+    adapter = registry.get("reference")
+    process = start_on_free_port(lambda port: adapter.command(
+        LaunchOptions("127.0.0.1", port, "uvicorn", app="tests.deaf_app:app")), name="deaf")
+    probe = ProbeClient(f"http://127.0.0.1:{process.port}", timeout=1.0)
+    try:
+        assert "now" in probe.summary()
+        with pytest.raises(httpx.TimeoutException):  # this request stops the server's loop for good
+            http_client.get(f"http://127.0.0.1:{process.port}/stream?fail_start=1", timeout=0.5)
+        with pytest.raises(ProbeUnanswered, match=r"did not answer GET /probe\?id=x within 1 s"):
+            probe.record("x")
+    finally:
+        probe.close()
+        process.stop(grace=1.0)
 
 
 def test_ctrl_c_leaves_no_server():
