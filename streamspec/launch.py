@@ -17,6 +17,7 @@ import atexit
 import ctypes
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -111,12 +112,20 @@ def die_with_parent(parent_pid: int | None = None) -> None:
 
 
 def preexec_die_with_parent():
-    """A ``preexec_fn`` for ``subprocess.Popen`` that runs ``die_with_parent`` against this process (None
-    off Linux)."""
+    """A ``preexec_fn`` for ``subprocess.Popen`` that runs ``die_with_parent`` against this process and
+    turns core dumps off (None off Linux)."""
     if sys.platform != "linux":
         return None
     parent = os.getpid()
-    return lambda: die_with_parent(parent)
+    return lambda: (_no_core_files(), die_with_parent(parent))
+
+
+def _no_core_files() -> None:
+    """No core dump from a server that crashes (socketify's S8 aborts) or that the suite aborts for its
+    stacks (``ServerProcess.abort_for_stacks``): where ``kernel.core_pattern`` is a plain file name the
+    kernel would write it into the working directory, the user's checkout. (``resource`` is imported at
+    the top: importing in a child between fork and exec can deadlock on the import lock.)"""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def http_get_json(host: str, port: int, target: str, timeout: float = 2.0) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -125,9 +126,16 @@ def test_server_that_dies_mid_run_fails_that_case_and_the_run_goes_on(tmp_path):
 def test_server_that_goes_deaf_is_aborted_for_its_stacks_and_replaced(tmp_path):
     """A server whose loop a case's request stops for good fails that case; the results say it stopped
     answering afterwards and quote where it was stuck (its threads' stacks, printed when the suite aborted
-    it); the next case gets a fresh server."""
-    run = run_suite(tmp_path / "r.json", "--app=tests.deaf_app:app", "--case=errors.fail-before-start",
-                    "--case=chunking.*", env=ENV)
+    it); the next case gets a fresh server. The abort leaves no core file, even where core dumps are on."""
+    cores_before = set(ROOT.glob("core*"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # the suite must turn core files off itself
+    try:
+        run = run_suite(tmp_path / "r.json", "--app=tests.deaf_app:app", "--case=errors.fail-before-start",
+                        "--case=chunking.*", env=ENV)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+    assert set(ROOT.glob("core*")) == cores_before, "the aborted server left a core file in the checkout"
     failed = [c for c in run.results["cases"] if c["outcome"] == "fail"]
     assert [c["id"] for c in failed] == ["errors.fail-before-start"], run.output
     assert "stopped answering" in failed[0]["figures"]["afterwards"], failed[0]
