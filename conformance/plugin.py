@@ -294,6 +294,9 @@ def pytest_runtest_call(item):
         outcome.force_exception(AssertionError(died))
         return
     hung = manager.unresponsive()
+    if manager.late is not None:  # busy, not deaf: said, not judged (see ServerManager.unresponsive)
+        item.stash.setdefault(_FIGURES, {})["afterwards"] = (
+            f"busy: answered GET /probe only {manager.late:g} s after this case, while using a CPU")
     if hung:  # alive but deaf: this case's failure; the next case gets a new server, not a timeout
         where = " (aborted: where its threads were is in its output)" if manager.abort_for_stacks() else ""
         manager.stop(grace=1.0)

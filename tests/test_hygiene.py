@@ -144,6 +144,30 @@ def test_server_that_goes_deaf_is_aborted_for_its_stacks_and_replaced(tmp_path):
     assert later and all(c["outcome"] == "pass" for c in later), "the run did not go on with a fresh server"
 
 
+@pytest.mark.parametrize("app,busy", [("tests.busy_app:app", True), ("tests.deaf_app:app", False)])
+def test_a_busy_server_is_waited_for_and_a_deaf_one_is_not(app, busy):
+    """After a case, a server whose loop is computing (it uses a CPU) is waited for and judged not hung, with
+    how late it answered; one whose loop waits on nothing (no CPU) is judged hung after the first 2 s."""
+    from conformance.target import ServerManager
+    from streamspec import registry
+
+    manager = ServerManager(registry.get("reference"), "reference", "uvicorn", None, None, app, ())
+    target = manager.ensure()
+    try:
+        with socket.create_connection(("127.0.0.1", target.port)) as sock:  # sent, never read
+            sock.sendall(b"GET /stream?fail_start=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            hung = manager.unresponsive()
+            took = time.monotonic() - t0
+    finally:
+        manager.stop(grace=1.0)
+    if busy:
+        assert hung is None and manager.late is not None and 2.0 <= manager.late < 8.0, (hung, manager.late)
+    else:
+        assert hung is not None and "stopped answering" in hung and took < 4.0, (hung, took)
+
+
 def test_an_unanswered_probe_is_the_servers_failure_in_a_sentence():
     """A probe request the server does not answer in time is an ``AssertionError`` naming the request and
     the bound (so a case an adapter is expected to fail still counts as that failure), not httpx's bare
