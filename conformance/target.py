@@ -33,6 +33,18 @@ class Target:
     connections: list[WireConnection] = field(default_factory=list, repr=False)
     store_warmed: bool = False
 
+    def server_cpu(self) -> float | None:
+        """CPU seconds the server's processes used so far; None for a server the suite did not start."""
+        return sum(self.process.cpu_by_pid().values()) if self.process is not None else None
+
+    def busy_since(self, cpu: float | None, seconds: float) -> bool:
+        """Whether the server used a CPU for at least ``BUSY_SHARE`` of ``seconds`` since its ``server_cpu``
+        was ``cpu``: working (a loop computing), not waiting on nothing (deadlocked, or deaf by design). The
+        one rule by which a server that leaves a probe unanswered is given longer, after a case
+        (``ServerManager.unresponsive``) and inside one (``backpressure.loop-responsive``)."""
+        now = self.server_cpu()
+        return cpu is not None and now is not None and now - cpu >= BUSY_SHARE * seconds
+
     def warm_store(self, timeout: float = 5.0) -> None:
         """Ask once, outside any case, for an object the store does not have, so that what a server does on
         its first object request (import botocore, load the S3 service model, open a pool: the reference
@@ -83,8 +95,8 @@ LEFTOVER_GRACE_S = 0.5
 
 EXTERNAL_CHECK_S = 5.0  # an external URL must answer /health and /probe within this, once, up front
 
-#: After a case: a server that does not answer its probe within 2 s but used a CPU for at least this share of
-#: them is busy, not hung, and gets ``BUSY_WAIT_S`` more (``ServerManager.unresponsive``).
+#: A server that leaves a probe unanswered but used a CPU for at least this share of the wait is busy, not hung
+#: (``Target.busy_since``); after a case it gets ``BUSY_WAIT_S`` more (``ServerManager.unresponsive``).
 BUSY_SHARE = 0.1
 BUSY_WAIT_S = 8.0
 
@@ -176,7 +188,7 @@ class ServerManager:
         self.late = None
         if t is None or t.process is None or not t.process.alive:
             return None
-        cpu = sum(t.process.cpu_by_pid().values())
+        cpu = t.server_cpu()
         t0 = time.monotonic()
         for wait in (timeout, busy_wait):
             try:
@@ -186,7 +198,7 @@ class ServerManager:
                 if wait == busy_wait:
                     return (f"the {t.process.name} server stopped answering (GET /probe: {failure}, then none in "
                             f"{busy_wait:g} s more while it kept a CPU busy)")
-                if sum(t.process.cpu_by_pid().values()) - cpu < BUSY_SHARE * timeout:
+                if not t.busy_since(cpu, timeout):
                     return f"the {t.process.name} server stopped answering (GET /probe: {failure})"
                 continue
             if answer.status_code != 200:

@@ -132,30 +132,24 @@ def _group(target, group: str) -> dict:
 def _poll_group(target, group: str, done, deadline: float, poll: float) -> dict:
     """The probe's answer for the 20 streams, polled until ``done(answer)`` or ``deadline``; the last
     answer either way. A probe request unanswered within its 5 s is made again while the deadline allows,
-    or, past it, for up to ``BUSY_CAP_S`` more while the server keeps a CPU busy (at least a tenth of the
-    wait): a server that has no backpressure takes up to 480 MiB into its buffers here, and on a loaded
-    machine (the matrix runs 12 parts on 2 cores) Daphne did not answer this probe for 5 s in one matrix
-    run and for 10 s in the next, while a small request made during the paced part was answered in 10 and
-    13 ms. A loop that waits on nothing fails at the deadline; one that spins fails at the cap."""
+    or, past it, for up to ``BUSY_CAP_S`` more while the server keeps a CPU busy (``Target.busy_since``):
+    a server that has no backpressure takes up to 480 MiB into its buffers here, and on a loaded machine
+    (the matrix runs 12 parts on 2 cores) Daphne did not answer this probe for 5 s in one matrix run and
+    for 10 s in the next, while a small request made during the paced part was answered in 10 and 13 ms.
+    A loop that waits on nothing fails at the deadline; one that spins fails at the cap."""
     hard_cap = deadline + BUSY_CAP_S
     while True:
-        cpu = _server_cpu(target)
+        cpu = target.server_cpu()
         try:
             counts = _group(target, group)
         except ProbeUnanswered:
             now = time.monotonic()
-            busy = cpu is not None and (_server_cpu(target) or 0.0) - cpu >= 0.1 * target.probe.timeout
-            if now < deadline or (busy and now < hard_cap):
+            if now < deadline or (target.busy_since(cpu, target.probe.timeout) and now < hard_cap):
                 continue
             raise
         if done(counts) or time.monotonic() >= deadline:
             return counts
         time.sleep(poll)
-
-
-def _server_cpu(target) -> float | None:
-    """CPU seconds the server's processes used so far; None for a server the suite did not start."""
-    return sum(target.process.cpu_by_pid().values()) if target.process is not None else None
 
 
 def _judge(latencies: list[float | None], while_: str) -> None:
